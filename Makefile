@@ -1,0 +1,40 @@
+# dothi: the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV     := $(BIN)/uv pip install --python $(BIN)/python --quiet
+
+.PHONY: demo test lint bench format clean
+
+# Runtime packages only: the demo starts fast on a fresh clone.
+$(VENV)/.runtime: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/pip install --quiet --disable-pip-version-check uv
+	$(UV) -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(UV) -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.runtime
+	$(BIN)/dothi demo $(DEMO_ARGS)
+
+test: $(VENV)/.dev
+	$(BIN)/pytest -v
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(VENV)/.dev
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix src tests bench scripts
+	$(BIN)/ruff format src tests bench scripts
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data test-artifacts

@@ -1,0 +1,5 @@
+"""`python -m dothi` is the `dothi` command."""
+
+from dothi.cli import main
+
+main()

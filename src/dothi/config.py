@@ -1,0 +1,74 @@
+"""Settings: `DOTHI_*` environment variables and an optional TOML file.
+
+`Settings` is built once by the entry point (CLI, test fixture) and passed down;
+nothing reads the environment anywhere else.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Everything a dothi process needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOTHI_", extra="forbid", toml_file="dothi.toml", frozen=True
+    )
+
+    database_url: str = Field(
+        "sqlite:///dothi.sqlite3",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user:pw@host/db",
+    )
+    secret_key: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        description="Signs session cookies and CSRF tokens; set it in production.",
+    )
+    root_unit: str | None = Field(
+        None,
+        description="Code of the admin unit this deployment runs (e.g. 768 for Phú Nhuận); "
+        "None means every root in the database.",
+    )
+    default_locale: Literal["vi", "en"] = Field("vi", description="Language of the UI.")
+    timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone in which times are shown.")
+    session_max_age: int = Field(
+        8 * 3600, description="Seconds a login stays valid (one working shift)."
+    )
+    secure_cookies: bool = Field(False, description="Send cookies only over HTTPS.")
+    log_json: bool = Field(False, description="Log JSON lines instead of console text.")
+    host: str = Field("127.0.0.1", description="Address `dothi serve` listens on.")
+    port: int = Field(8000, description="Port `dothi serve` listens on.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Constructor arguments win, then the environment, then `dothi.toml`."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite backend."""
+        return self.database_url.startswith("sqlite")
+
+    def data_path(self) -> Path | None:
+        """The SQLite file, or None for a server database or an in-memory one."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split("///", 1)[-1]
+        return None if path in ("", ":memory:") else Path(path)

@@ -1,0 +1,1 @@
+"""Pure-Python building blocks: clock, ids, text folding, geometry lookup, translations."""

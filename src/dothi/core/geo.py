@@ -1,0 +1,59 @@
+"""Point -> area lookup over GeoJSON boundaries with validity periods (Shapely STRtree)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+import shapely
+from shapely import STRtree
+from shapely.geometry import shape
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class Area(Generic[Key]):
+    """One boundary: its key, GeoJSON geometry, depth in its tree and validity (end exclusive)."""
+
+    key: Key
+    geometry: Mapping[str, Any]
+    depth: int
+    valid_from: date
+    valid_to: date | None = None
+
+    def valid_at(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+class AreaIndex(Generic[Key]):
+    """Finds the deepest area that covers a point on a given day.
+
+    Built once from the boundaries (a few hundred wards for a province) and then
+    read by many threads: STRtree queries are thread-safe.
+    """
+
+    def __init__(self, areas: Iterable[Area[Key]]) -> None:
+        self._areas = [area for area in areas if area.geometry]
+        geometries = [shape(area.geometry) for area in self._areas]
+        shapely.prepare(geometries)
+        self._tree = STRtree(geometries)
+
+    def __len__(self) -> int:
+        return len(self._areas)
+
+    def covering(self, lon: float, lat: float, day: date) -> list[Area[Key]]:
+        """Every area valid on `day` that covers the point, deepest first."""
+        hits = self._tree.query(shapely.Point(lon, lat), predicate="covered_by")
+        found = [self._areas[int(i)] for i in hits]
+        return sorted(
+            (area for area in found if area.valid_at(day)),
+            key=lambda area: (-area.depth, str(area.key)),
+        )
+
+    def locate(self, lon: float, lat: float, day: date) -> Key | None:
+        """The key of the deepest area covering the point on `day`, or None outside all."""
+        found = self.covering(lon, lat, day)
+        return found[0].key if found else None

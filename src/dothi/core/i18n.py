@@ -1,0 +1,59 @@
+"""Translations: gettext catalogues (.po, read with Babel), Vietnamese first.
+
+Message ids are English; a locale without a translation falls back to the id.
+The .po files are read directly, so there is no compile step to forget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALES = ("vi", "en")
+
+
+@dataclass(frozen=True)
+class Translations:
+    """The messages of one locale."""
+
+    locale: str
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def gettext(self, message: str) -> str:
+        return self.messages.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+def load_catalogues(directory: Path, locales: Iterable[str] = LOCALES) -> dict[str, Translations]:
+    """Read `<directory>/<locale>/LC_MESSAGES/messages.po` for every locale."""
+    catalogues = {}
+    for locale in locales:
+        po_file = directory / locale / "LC_MESSAGES" / "messages.po"
+        messages: dict[str, str] = {}
+        if po_file.exists():
+            with po_file.open("rb") as handle:
+                catalog = read_po(handle, locale=locale)
+            messages = {
+                str(message.id): str(message.string)
+                for message in catalog
+                if message.id
+                and isinstance(message.string, str)
+                and message.string
+                and not message.fuzzy
+            }
+        catalogues[locale] = Translations(locale, messages)
+    return catalogues
+
+
+def negotiate(requested: str | None, default: str) -> str:
+    """The locale to use: the requested one if we have it, else the default."""
+    if requested:
+        tag = requested.strip().lower().replace("_", "-").split("-")[0]
+        if tag in LOCALES:
+            return tag
+    return default

@@ -1,0 +1,94 @@
+"""Engines and sessions: SQLite in WAL mode with one writer, or PostgreSQL through psycopg 3.
+
+Services never commit: the caller opens a unit of work with `Database.read()` or
+`Database.write()`, and `write()` commits when the block ends without error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from dothi.config import Settings
+
+_WRITE = "dothi_write"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL, with SQLite tuned for one writer and many readers."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    memory = url.rstrip("/").endswith(("sqlite:", ":memory:"))
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=None if memory else NullPool,
+    )
+    _tune_sqlite(engine)
+    return engine
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, and explicit BEGIN (IMMEDIATE for writers, so they queue, not fail)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """The database of one deployment: an engine and its units of work."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._readers = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(
+            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
+        # SQLite allows one writer at a time: queue writers of this process here
+        # instead of letting them spin on SQLITE_BUSY.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(settings.database_url)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; anything it changed is rolled back."""
+        with self._readers() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose changes are committed when the block succeeds."""
+        lock: AbstractContextManager[Any] = self._write_lock or nullcontext()
+        with lock, self._writers() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

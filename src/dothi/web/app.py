@@ -1,0 +1,65 @@
+"""The app factory: one FastAPI app per `Settings`, no module-level state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from dothi import __version__
+from dothi.config import Settings
+from dothi.core.clock import Clock, SystemClock
+from dothi.db.engine import Database
+from dothi.web.api import audit, places, system, users
+from dothi.web.errors import ErrorRenderers, install_error_handlers
+from dothi.web.metrics import HttpMetrics, MetricsMiddleware
+from dothi.web.pages import home, login
+from dothi.web.templating import Templates
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: Settings, *, database: Database | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """Build the web app of a deployment; the database is opened here unless given."""
+    owns_database = database is None
+    db = database or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            db.dispose()
+
+    app = FastAPI(
+        title="dothi",
+        version=__version__,
+        summary="Smart-city Intelligent Operations Center API",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    app.state.clock = clock or SystemClock()
+    app.state.templates = Templates(settings.default_locale, settings.timezone)
+    app.state.metrics = HttpMetrics()
+    app.state.error_renderers = ErrorRenderers()
+    install_error_handlers(app, app.state.error_renderers)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for api in (system, places, users, audit):
+        app.include_router(api.router)
+    for page in (login, home):
+        app.include_router(page.router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (and `dothi serve --workers N`): settings from env/TOML."""
+    return create_app(Settings())

@@ -1,0 +1,73 @@
+"""`dothi demo` as a person runs it: a real process, a real port, the printed password."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Start `python -m dothi demo`; yield its base URL and the printed admin password."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dothi", "demo", "--port", str(port), "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        password = None
+        for line in process.stdout:
+            found = re.match(r"Admin password: (\S+)", line)
+            if found:
+                password = found.group(1)
+                break
+        assert password, "dothi demo printed no admin password"
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/login").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield base, password
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_printed_password_logs_in(demo: tuple[str, str]) -> None:
+    base, password = demo
+    with httpx.Client(base_url=base) as browser:
+        form = browser.get("/login")
+        assert form.status_code == 200
+        assert "Đăng nhập" in form.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token
+        answer = browser.post(
+            "/login",
+            data={"username": "admin", "password": password, "csrf_token": token.group(1)},
+        )
+        assert answer.status_code == 303
+        me = browser.get("/api/v1/users/me")
+        assert me.status_code == 200
+        assert me.json()["username"] == "admin"
+        wards = browser.get("/api/v1/places", params={"level": "ward"}).json()
+        assert len(wards["features"]) == 15

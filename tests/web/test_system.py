@@ -1,0 +1,52 @@
+"""Health, metrics, OpenAPI and the one error handler."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_healthz_reports_database_and_schema(client: TestClient) -> None:
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "ok"
+    assert body["database"] in {"sqlite", "postgresql"}
+    assert body["schema"]
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/healthz")
+    client.get("/api/v1/places/00000000-0000-0000-0000-000000000000")
+    answer = client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert 'dothi_http_requests_total{method="GET",route="/healthz",status="200"}' in answer.text
+    assert 'route="/api/v1/places/{unit_id}"' in answer.text
+
+
+def test_openapi_docs_are_served(client: TestClient) -> None:
+    assert client.get("/api/docs").status_code == 200
+    spec = client.get("/api/openapi.json").json()
+    assert "/api/v1/places" in spec["paths"]
+
+
+def test_api_errors_are_problem_details(client: TestClient) -> None:
+    answer = client.get("/api/v1/no-such-thing")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == 404
+
+
+def test_validation_errors_name_the_field(client: TestClient) -> None:
+    answer = client.get("/api/v1/places", params={"limit": "many"})
+    assert answer.status_code == 422
+    assert "limit" in answer.json()["detail"]
+
+
+def test_pages_get_an_html_error_in_vietnamese_by_default(client: TestClient) -> None:
+    answer = client.get("/no-such-page", headers={"accept": "text/html"})
+    assert answer.status_code == 404
+    assert "Không tìm thấy" in answer.text
+    english = client.get("/no-such-page?lang=en", headers={"accept": "text/html"})
+    assert "Not found" in english.text
+    assert english.cookies.get("dothi_lang") == "en"
