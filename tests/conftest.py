@@ -77,26 +77,30 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated, empty database on each backend."""
-    if request.param == "sqlite":
-        target = tmp_path / "dothi.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        yield f"sqlite:///{target}"
-        return
-    admin_url: str = request.getfixturevalue("pg_admin_url")
-    template: str = request.getfixturevalue("pg_template")
+@pytest.fixture
+def pg_database_url(pg_admin_url: str, pg_template: str) -> Iterator[str]:
+    """A freshly migrated, empty PostgreSQL database (for PostgreSQL-only tests)."""
     name = f"dothi_test_{os.getpid()}_{next(_numbers)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
     try:
-        yield make_url(admin_url).set(database=name).render_as_string(False)
+        yield make_url(pg_admin_url).set(database=name).render_as_string(False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A freshly migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        target = tmp_path / "dothi.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("pg_database_url")
+    return url
 
 
 @pytest.fixture

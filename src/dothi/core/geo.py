@@ -37,21 +37,24 @@ class AreaIndex(Generic[Key]):
 
     def __init__(self, areas: Iterable[Area[Key]]) -> None:
         self._areas = [area for area in areas if area.geometry]
-        geometries = [shape(area.geometry) for area in self._areas]
-        shapely.prepare(geometries)
-        self._tree = STRtree(geometries)
+        self._geometries = [shape(area.geometry) for area in self._areas]
+        shapely.prepare(self._geometries)
+        self._tree = STRtree(self._geometries)
 
     def __len__(self) -> int:
         return len(self._areas)
 
     def covering(self, lon: float, lat: float, day: date) -> list[Area[Key]]:
         """Every area valid on `day` that covers the point, deepest first."""
-        hits = self._tree.query(shapely.Point(lon, lat), predicate="covered_by")
-        found = [self._areas[int(i)] for i in hits]
-        return sorted(
-            (area for area in found if area.valid_at(day)),
-            key=lambda area: (-area.depth, str(area.key)),
-        )
+        point = shapely.Point(lon, lat)
+        # Bounding-box candidates, then an exact test on the prepared geometry (faster
+        # than a predicate query, which does not use the preparation).
+        found = [
+            self._areas[i]
+            for i in self._tree.query(point).tolist()
+            if self._areas[i].valid_at(day) and self._geometries[i].covers(point)
+        ]
+        return sorted(found, key=lambda area: -area.depth)
 
     def locate(self, lon: float, lat: float, day: date) -> Key | None:
         """The key of the deepest area covering the point on `day`, or None outside all."""

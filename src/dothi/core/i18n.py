@@ -22,11 +22,13 @@ class Translations:
     locale: str
     messages: dict[str, str] = field(default_factory=dict)
 
-    def gettext(self, message: str) -> str:
-        return self.messages.get(message) or message
+    def gettext(self, message: str, **variables: object) -> str:
+        """The translation, with `%(name)s` placeholders filled from `variables`."""
+        text = self.messages.get(message) or message
+        return text % variables if variables else text
 
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.gettext(singular if n == 1 else plural)
+    def ngettext(self, singular: str, plural: str, n: int, **variables: object) -> str:
+        return self.gettext(singular if n == 1 else plural, n=n, **variables)
 
 
 def load_catalogues(directory: Path, locales: Iterable[str] = LOCALES) -> dict[str, Translations]:

@@ -76,12 +76,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; anything it changed is rolled back."""
+        """A session for reading; closing it discards anything it changed.
+
+        Objects read stay usable (detached, loaded) after the block.
+        """
         with self._readers() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -1,0 +1,1 @@
+"""Places: the administrative tree (units, boundaries, validity periods) and point lookup."""
