@@ -105,7 +105,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret-key")  # type: ignore[arg-type]
+    return Settings(database_url=database_url, secret_key="test-secret-key")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ ROOT = Path(__file__).parents[1]
 def _commands(group: typer.Typer, prefix: str = "") -> list[str]:
     click_group = typer.main.get_group(group)
     names = []
-    for name, command in click_group.commands.items():  # type: ignore[attr-defined]
+    for name, command in click_group.commands.items():
         sub = getattr(command, "commands", None)
         if sub:
             names += [f"{prefix}{name} {child}" for child in sub]
@@ -27,7 +27,8 @@ def _commands(group: typer.Typer, prefix: str = "") -> list[str]:
 def test_every_setting_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [
-        f"DOTHI_{name.upper()}" for name in Settings.model_fields
+        f"DOTHI_{name.upper()}"
+        for name in Settings.model_fields
         if f"DOTHI_{name.upper()}" not in readme
     ]
     assert not missing, f"settings not documented in README.md: {missing}"

@@ -168,7 +168,7 @@ def demo(
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'dothi.sqlite3'}",
-        secret_key=_demo_secret(data_dir),  # type: ignore[arg-type]
+        secret_key=_demo_secret(data_dir),
         root_unit=DEMO_ROOT,
         port=port,
     )

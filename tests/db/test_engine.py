@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Integer, String, select, text
@@ -59,7 +59,7 @@ def test_failed_write_leaves_nothing(notes_db: Database) -> None:
 
 def test_naive_datetimes_are_refused(notes_db: Database) -> None:
     with pytest.raises(Exception, match="naive"), notes_db.write() as session:
-        session.add(Note(id=1, body="naive", at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        session.add(Note(id=1, body="naive", at=datetime(2026, 1, 1)))
         session.flush()
 
 

@@ -35,7 +35,11 @@ def read_session(database: Annotated[Database, Depends(get_database)]) -> Iterat
 
 
 def write_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    """A unit of work committed when the route returns without error."""
+    """A unit of work committed when the route returns without error.
+
+    Declared with `scope="function"`: the commit happens before the response is
+    sent, so a failed commit is an error answer, never a 200 for lost data.
+    """
     with database.write() as session:
         yield session
 
@@ -43,5 +47,5 @@ def write_session(database: Annotated[Database, Depends(get_database)]) -> Itera
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-ReadSession = Annotated[Session, Depends(read_session)]
-WriteSession = Annotated[Session, Depends(write_session)]
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]

@@ -1,0 +1,1 @@
+"""Accounts: users, organisational units, roles and scopes, API keys, the audit log."""

@@ -1,0 +1,128 @@
+"""API keys: secrets machines send instead of a password, each acting as one user.
+
+A key is 256 random bits, shown once; the database keeps its SHA-256. A slow
+password hash protects guessable secrets; a 256-bit one cannot be guessed, so
+a fast hash is as safe and lets every request look the key up by its hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dothi.accounts import audit
+from dothi.accounts.identity import principal_for
+from dothi.accounts.models import ApiKey, User
+from dothi.accounts.permissions import Principal
+from dothi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from dothi.accounts.service import visible_user
+from dothi.core.clock import Clock
+from dothi.core.ids import random_secret
+from dothi.errors import NotFound
+
+TOUCH_EVERY = timedelta(minutes=5)
+"""`last_used_at` is refreshed at most this often: a busy sensor must not write on every call."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMatch:
+    """A valid key and the principal it acts as."""
+
+    key_id: uuid.UUID
+    principal: Principal
+    last_used_at: datetime | None
+
+    def needs_touch(self, now: datetime) -> bool:
+        return self.last_used_at is None or now - self.last_used_at >= TOUCH_EVERY
+
+
+def digest(secret: str) -> str:
+    """What is stored of a key."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    session: Session, actor: Principal, user_id: uuid.UUID, data: ApiKeyCreate, clock: Clock
+) -> ApiKeyCreated:
+    """A new key for a user in the actor's scope; the secret is in the answer and nowhere else."""
+    actor.require("apikeys:write")
+    user, place = visible_user(session, actor, user_id)
+    secret = random_secret(32)
+    key = ApiKey(
+        user_id=user.id,
+        name=data.name,
+        prefix=secret[:8],
+        hash=digest(secret),
+        created_at=clock.now(),
+    )
+    session.add(key)
+    session.flush()
+    audit.record(
+        session,
+        clock,
+        actor.username,
+        "apikey.create",
+        object_type="api_key",
+        object_id=key.id,
+        admin_unit_id=place.admin_unit_id if place else None,
+        detail={"user": user.username, "prefix": key.prefix},
+    )
+    return ApiKeyCreated(**ApiKeyOut.model_validate(key).model_dump(), secret=secret)
+
+
+def list_api_keys(session: Session, actor: Principal, user_id: uuid.UUID) -> list[ApiKeyOut]:
+    """The keys of a user in the actor's scope, newest first."""
+    actor.require("apikeys:write")
+    visible_user(session, actor, user_id)
+    keys = session.scalars(
+        select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at.desc())
+    )
+    return [ApiKeyOut.model_validate(key) for key in keys]
+
+
+def revoke_api_key(
+    session: Session, actor: Principal, user_id: uuid.UUID, key_id: uuid.UUID, clock: Clock
+) -> ApiKeyOut:
+    """Stop a key from working (it stays listed, with the time it was revoked)."""
+    actor.require("apikeys:write")
+    user, place = visible_user(session, actor, user_id)
+    key = session.get(ApiKey, key_id)
+    if key is None or key.user_id != user.id:
+        raise NotFound("No such API key.")
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        session.flush()
+        audit.record(
+            session,
+            clock,
+            actor.username,
+            "apikey.revoke",
+            object_type="api_key",
+            object_id=key.id,
+            admin_unit_id=place.admin_unit_id if place else None,
+            detail={"user": user.username, "prefix": key.prefix},
+        )
+    return ApiKeyOut.model_validate(key)
+
+
+def authenticate_api_key(session: Session, secret: str) -> KeyMatch | None:
+    """The key with this secret if it is live and its user active, else None."""
+    key = session.scalar(select(ApiKey).where(ApiKey.hash == digest(secret)))
+    if key is None or key.revoked_at is not None:
+        return None
+    user = session.get(User, key.user_id)
+    if user is None or not user.active:
+        return None
+    return KeyMatch(key.id, principal_for(session, user), key.last_used_at)
+
+
+def touch_api_key(session: Session, key_id: uuid.UUID, clock: Clock) -> None:
+    """Note that a key was just used."""
+    key = session.get(ApiKey, key_id)
+    if key is not None:
+        key.last_used_at = clock.now()

@@ -1,0 +1,218 @@
+"""Who is calling, and may they: session cookies, CSRF, API keys, `require(permission)`.
+
+Browsers carry a signed session cookie (user id, session version, CSRF token);
+unsafe requests authenticated by it must echo the CSRF token in the
+`X-CSRF-Token` header or a `csrf_token` form field. Machines send an API key
+(`Authorization: Bearer <key>` or `X-API-Key`), which needs no CSRF token:
+no browser sends it on its own. Every route declares what it needs with
+`require(...)`; nothing else decides access.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from dothi.accounts.apikeys import authenticate_api_key, touch_api_key
+from dothi.accounts.identity import load_principal
+from dothi.accounts.models import User
+from dothi.accounts.permissions import ANONYMOUS, Principal, check_permission
+from dothi.config import Settings
+from dothi.core.clock import Clock
+from dothi.db.engine import Database
+from dothi.errors import Forbidden, NotAuthenticated
+
+SESSION_COOKIE = "dothi_session"
+LOGIN_CSRF_COOKIE = "dothi_login_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+LOGIN_CSRF_MAX_AGE = 3600
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionData:
+    """What a session cookie carries."""
+
+    user_id: uuid.UUID
+    version: int
+    csrf: str
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The principal of a request and the session it came with (None for API keys, anonymous)."""
+
+    principal: Principal
+    session: SessionData | None
+
+
+def _signer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=f"dothi.{purpose}")
+
+
+def _set_cookie(response: Response, settings: Settings, name: str, value: str, age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=age, httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+
+
+def start_session(response: Response, settings: Settings, user: User) -> None:
+    """Log `user` in on this browser: a fresh session cookie with a fresh CSRF token."""
+    data = {"u": str(user.id), "v": user.session_version, "c": secrets.token_urlsafe(24)}
+    value = _signer(settings, "session").dumps(data)
+    _set_cookie(response, settings, SESSION_COOKIE, value, settings.session_max_age)
+
+
+def end_session(response: Response, settings: Settings) -> None:
+    """Remove the session cookie."""
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+
+
+def session_data(request: Request) -> SessionData | None:
+    """The session of this request's cookie, if valid and unexpired (the user is checked apart)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return decode_session(request.app.state.settings, cookie) if cookie else None
+
+
+def decode_session(settings: Settings, cookie: str) -> SessionData | None:
+    """What a session cookie value carries, or None when forged, damaged or expired."""
+    try:
+        data = _signer(settings, "session").loads(cookie, max_age=settings.session_max_age)
+        return SessionData(uuid.UUID(data["u"]), int(data["v"]), str(data["c"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def login_csrf(request: Request) -> tuple[str, str | None]:
+    """The login form's CSRF token, and a new cookie value to set when there was none."""
+    token = _login_csrf_token(request)
+    if token is not None:
+        return token, None
+    token = secrets.token_urlsafe(24)
+    settings: Settings = request.app.state.settings
+    return token, _signer(settings, "login-csrf").dumps(token)
+
+
+def set_login_csrf(response: Response, request: Request, cookie: str) -> None:
+    """Store the login form's CSRF token in its signed cookie."""
+    _set_cookie(response, request.app.state.settings, LOGIN_CSRF_COOKIE, cookie, LOGIN_CSRF_MAX_AGE)
+
+
+def check_login_csrf(request: Request, submitted: str) -> None:
+    """Raise Forbidden unless the login form came back with the token of its cookie."""
+    token = _login_csrf_token(request)
+    if token is None or not hmac.compare_digest(token, submitted):
+        raise Forbidden("The form has expired. Please try again.")
+
+
+def _login_csrf_token(request: Request) -> str | None:
+    settings: Settings = request.app.state.settings
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not cookie:
+        return None
+    try:
+        return str(_signer(settings, "login-csrf").loads(cookie, max_age=LOGIN_CSRF_MAX_AGE))
+    except BadSignature:
+        return None
+
+
+def _api_key(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def _identify(request: Request) -> Caller:
+    """Look the caller up in the database (blocking: run in a worker thread)."""
+    database: Database = request.app.state.database
+    key = _api_key(request)
+    if key is not None:
+        with database.read() as session:
+            match = authenticate_api_key(session, key)
+        if match is None:
+            raise NotAuthenticated("Invalid or revoked API key.")
+        clock: Clock = request.app.state.clock
+        if match.needs_touch(clock.now()):
+            _touch(database, match.key_id, clock)
+        return Caller(match.principal, None)
+    data = session_data(request)
+    if data is None:
+        return Caller(ANONYMOUS, None)
+    with database.read() as session:
+        principal = load_principal(session, data.user_id, data.version)
+    return Caller(principal, data) if principal else Caller(ANONYMOUS, None)
+
+
+def _touch(database: Database, key_id: uuid.UUID, clock: Clock) -> None:
+    """Note the key's use in a short transaction of its own.
+
+    Not through `Database.write()`: this request's own write session may already
+    hold the process's writer queue (FastAPI opens it before this dependency
+    runs), so queueing behind it would deadlock. A lone UPDATE waits for other
+    writers through SQLite's busy timeout instead.
+    """
+    with Session(database.engine) as session, session.begin():
+        touch_api_key(session, key_id, clock)
+
+
+async def _caller(request: Request) -> Caller:
+    """The caller of this request, identified once and kept on `request.state`."""
+    cached: Caller | None = getattr(request.state, "caller", None)
+    if cached is None:
+        cached = await run_in_threadpool(_identify, request)
+        request.state.caller = cached
+    return cached
+
+
+async def _check_csrf(request: Request, data: SessionData) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None and request.headers.get("content-type", "").startswith(_FORMS):
+        field = (await request.form()).get(CSRF_FIELD)
+        submitted = field if isinstance(field, str) else None
+    if submitted is None or not hmac.compare_digest(submitted, data.csrf):
+        raise Forbidden("Missing or wrong CSRF token.")
+
+
+def require(permission: str | None = None) -> Any:
+    """A dependency giving the caller's `Principal` if it may use `permission`.
+
+    `require()` asks only for a login. Anonymous callers get 401 unless the
+    permission is public; logged-in callers whose role lacks it get 403.
+    Use as `actor: Annotated[Principal, require("users:read")]`.
+    """
+    if permission is not None:
+        check_permission(permission)
+
+    async def dependency(request: Request) -> Principal:
+        caller = await _caller(request)
+        if caller.session is not None:
+            await _check_csrf(request, caller.session)
+        if permission is None:
+            if not caller.principal.is_authenticated:
+                raise NotAuthenticated("Please log in.")
+        else:
+            caller.principal.require(permission)
+        return caller.principal
+
+    return Depends(dependency)
+
+
+def csrf_token(request: Request) -> str | None:
+    """The CSRF token forms of this session must post (for templates)."""
+    data = session_data(request)
+    return data.csrf if data else None

@@ -1,0 +1,19 @@
+"""Fixtures of the accounts tests: a fixed clock and the people of the demo district."""
+
+from __future__ import annotations
+
+import pytest
+
+from dothi.core.clock import FixedClock
+from dothi.db.engine import Database
+from tests.accounts.helpers import START, Town, build_town
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def town(demo_db: Database, clock: FixedClock) -> Town:
+    return build_town(demo_db, clock)
