@@ -15,8 +15,13 @@ from dothi.config import Settings
 from dothi.core.logs import configure_logging
 from dothi.db.engine import Database
 from dothi.db.migrate import current_revision, head_revision, upgrade
+from dothi.errors import DothiError
 
-app = typer.Typer(help="dothi: smart-city Intelligent Operations Center.", no_args_is_help=True)
+app = typer.Typer(
+    help="dothi: smart-city Intelligent Operations Center.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 places_app = typer.Typer(help="Administrative units and their boundaries.", no_args_is_help=True)
@@ -191,4 +196,9 @@ def demo(
 
 
 def main() -> None:
-    app()
+    """Run the command; a refused input is a one-line message and exit code 2, not a traceback."""
+    try:
+        app()
+    except DothiError as error:
+        console.print(f"[red]Error:[/red] {error.message}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from dothi import __version__
+from dothi.accounts.throttle import LoginThrottle
 from dothi.config import Settings
 from dothi.core.clock import Clock, SystemClock
 from dothi.db.engine import Database
@@ -47,6 +48,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = db
     app.state.clock = clock or SystemClock()
+    app.state.login_throttle = LoginThrottle(app.state.clock)
     app.state.templates = Templates(settings.default_locale, settings.timezone)
     app.state.metrics = HttpMetrics()
     app.state.error_renderers = ErrorRenderers()

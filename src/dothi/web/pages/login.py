@@ -57,11 +57,8 @@ def _form(
 
 
 def _throttle(request: Request) -> LoginThrottle:
-    """The app's throttle, made on first use (it lives as long as the process)."""
-    state = request.app.state
-    if not hasattr(state, "login_throttle"):
-        state.login_throttle = LoginThrottle(state.clock)
-    throttle: LoginThrottle = state.login_throttle
+    """The app's throttle (it lives as long as the process)."""
+    throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
 
 
