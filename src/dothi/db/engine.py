@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 from dothi.config import Settings
 
@@ -24,12 +23,7 @@ def make_engine(url: str) -> Engine:
     """An engine for the URL, with SQLite tuned for one writer and many readers."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    memory = url.rstrip("/").endswith(("sqlite:", ":memory:"))
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        poolclass=None if memory else NullPool,
-    )
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     _tune_sqlite(engine)
     return engine
 
