@@ -19,11 +19,23 @@ from dothi.config import Settings
 _WRITE = "dothi_write"
 
 
+# Enough connections for every worker thread of the web server (anyio's 40) and then some.
+POOL = {"pool_size": 10, "max_overflow": 50, "pool_timeout": 60}
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for the URL, with SQLite tuned for one writer and many readers."""
+    """An engine for the URL, with SQLite tuned for one writer and many readers.
+
+    Bound parameters are kept out of error messages: they may hold personal data
+    or password hashes, and error messages end up in logs.
+    """
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, **POOL)
+    if url.rstrip("/").endswith(("sqlite:", ":memory:")):
+        raise ValueError("an in-memory SQLite database cannot be shared: give a file path")
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True, **POOL
+    )
     _tune_sqlite(engine)
     return engine
 
@@ -83,6 +95,24 @@ class Database:
         lock: AbstractContextManager[Any] = self._write_lock or nullcontext()
         with lock, self._writers() as session, session.begin():
             yield session
+
+    @contextmanager
+    def try_write(self) -> Iterator[Session | None]:
+        """Like `write()`, but yields None at once when another writer holds the queue.
+
+        For best-effort bookkeeping (e.g. "last used at") that must never wait or fail
+        a request.
+        """
+        lock = self._write_lock
+        if lock is not None and not lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            with self._writers() as session, session.begin():
+                yield session
+        finally:
+            if lock is not None:
+                lock.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

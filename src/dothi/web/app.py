@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -49,6 +50,7 @@ def create_app(
     app.state.database = db
     app.state.clock = clock or SystemClock()
     app.state.login_throttle = LoginThrottle(app.state.clock)
+    app.state.write_gate = anyio.Lock() if db.is_sqlite else None
     app.state.templates = Templates(settings.default_locale, settings.timezone)
     app.state.metrics = HttpMetrics()
     app.state.error_renderers = ErrorRenderers()

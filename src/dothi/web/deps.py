@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from dothi.config import Settings
 from dothi.core.clock import Clock
 from dothi.db.engine import Database
+
+T = TypeVar("T")
 
 
 def get_settings(request: Request) -> Settings:
@@ -34,14 +38,46 @@ def read_session(database: Annotated[Database, Depends(get_database)]) -> Iterat
         yield session
 
 
-def write_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+@asynccontextmanager
+async def _writing(request: Request) -> AsyncIterator[Session]:
+    """Queue for the writer without holding a thread, then run one unit of work.
+
+    On SQLite, requests wait for the single writer on an async lock first, so a
+    waiting request holds no worker thread: a crowd of writers cannot starve the
+    one that holds the database of the threads it needs to finish. PostgreSQL
+    takes concurrent writers: no queue there.
+    """
+    database = get_database(request)
+    gate: AbstractAsyncContextManager[object] = request.app.state.write_gate or nullcontext()
+    async with gate:
+        unit = database.write()
+        session = await run_in_threadpool(unit.__enter__)
+        try:
+            yield session
+        except BaseException as error:
+            await run_in_threadpool(unit.__exit__, type(error), error, error.__traceback__)
+            raise
+        await run_in_threadpool(unit.__exit__, None, None, None)
+
+
+async def write_session(request: Request) -> AsyncIterator[Session]:
     """A unit of work committed when the route returns without error.
 
     Declared with `scope="function"`: the commit happens before the response is
     sent, so a failed commit is an error answer, never a 200 for lost data.
     """
-    with database.write() as session:
+    async with _writing(request) as session:
         yield session
+
+
+async def run_write(request: Request, work: Callable[[Session], T]) -> T:
+    """Run `work` in its own committed unit of work, queued like `WriteSession`.
+
+    For routes that do slow work first (a password check) and write only after it,
+    so that the slow part does not hold the writer.
+    """
+    async with _writing(request) as session:
+        return await run_in_threadpool(work, session)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
