@@ -84,3 +84,18 @@ def test_audit_verify_names_the_changed_row(run: CliRunner, db: Database) -> Non
     broken = run.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "entry 2" in broken.output
+
+
+def test_serve_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DOTHI_SECRET_KEY"}
+    env["DOTHI_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    answer = subprocess.run(
+        [sys.executable, "-m", "dothi", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert answer.returncode == 2
+    assert "Set DOTHI_SECRET_KEY" in answer.stdout

@@ -107,18 +107,34 @@ def user_passwd(username: str) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain of the audit log; exit 1 naming the first broken row."""
+def audit_verify(
+    head: Annotated[
+        str | None,
+        typer.Option(help="A head hash printed earlier: the chain must still hold that entry"),
+    ] = None,
+) -> None:
+    """Check the hash chain of the audit log; print its length and head hash.
+
+    Exits 1 naming the first broken row, or when `--head` is not in the chain
+    (its newest entries were removed). Keep the head hash somewhere else.
+    """
     from dothi.accounts.audit import verify
 
     database = _open(Settings())
     with database.read() as session:
-        result = verify(session)
-    if result.ok:
-        console.print(f"[green]Audit chain intact[/green]: {result.checked} entries")
-        return
-    console.print(f"[red]Audit chain broken at entry {result.broken_id}[/red]: {result.reason}")
-    raise typer.Exit(1)
+        result = verify(session, head)
+    if result.broken_id is not None:
+        console.print(f"[red]Audit chain broken at entry {result.broken_id}[/red]: {result.reason}")
+        raise typer.Exit(1)
+    summary = f"{result.checked} entries, head {result.last_hash}"
+    if result.head_found is False:
+        console.print(
+            f"[red]Head {head} is not in the chain[/red] ({summary}): entries were removed",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    console.print(f"[green]Audit chain intact[/green]: {summary}", highlight=False, soft_wrap=True)
 
 
 def _serve(settings: Settings, database: Database | None = None, workers: int = 1) -> None:
@@ -148,6 +164,10 @@ def serve(
 ) -> None:
     """Serve the web app and APIs with the configured settings (DOTHI_* / dothi.toml)."""
     settings = Settings()
+    if "secret_key" not in settings.model_fields_set:
+        # A key made up per process would log users out at every restart, and with
+        # several workers each would refuse the others' cookies.
+        raise DothiError("Set DOTHI_SECRET_KEY to a long random string (see the README).")
     configure_logging(settings.log_json)
     _serve(settings, workers=workers)
 

@@ -50,3 +50,15 @@ def test_pages_get_an_html_error_in_vietnamese_by_default(client: TestClient) ->
     english = client.get("/no-such-page?lang=en", headers={"accept": "text/html"})
     assert "Not found" in english.text
     assert english.cookies.get("dothi_lang") == "en"
+
+
+def test_nul_in_the_address_is_refused_with_a_message(client: TestClient) -> None:
+    answer = client.get("/api/v1/places", params={"q": "Ph\x00uong"})
+    assert answer.status_code == 400
+    assert "NUL" in answer.json()["detail"]
+
+
+def test_huge_offsets_are_refused_not_crashed(client: TestClient) -> None:
+    answer = client.get("/api/v1/places", params={"offset": 10**20})
+    assert answer.status_code == 422
+    assert "offset" in answer.json()["detail"]

@@ -11,7 +11,12 @@ def configure_logging(json: bool, level: int = logging.INFO) -> None:
     """Set up structlog (and route the standard library's logging through the same level)."""
     logging.basicConfig(level=level, format="%(message)s")
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json
+        # Locals in tracebacks would print personal data and password hashes.
+        else structlog.dev.ConsoleRenderer(
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+        )
     )
     structlog.configure(
         processors=[

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from dothi import __version__
@@ -16,6 +16,7 @@ from dothi.config import Settings
 from dothi.core.clock import Clock, SystemClock
 from dothi.db.engine import Database
 from dothi.web.api import audit, places, system, users
+from dothi.web.deps import reject_nul
 from dothi.web.errors import ErrorRenderers, install_error_handlers
 from dothi.web.metrics import HttpMetrics, MetricsMiddleware
 from dothi.web.pages import home, login
@@ -45,6 +46,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul)],
     )
     app.state.settings = settings
     app.state.database = db

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from dothi.config import Settings
 from dothi.core.clock import Clock
 from dothi.db.engine import Database
+from dothi.errors import DothiError
 
 T = TypeVar("T")
 
@@ -85,3 +86,10 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+
+
+def reject_nul(request: Request) -> None:
+    """Refuse a NUL character anywhere in the URL (PostgreSQL cannot store one in text)."""
+    raw = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
+    if b"%00" in raw or b"\x00" in raw:
+        raise DothiError("The address contains a NUL character (%00).", status=400)

@@ -17,6 +17,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from dothi.errors import DothiError
@@ -127,8 +128,18 @@ def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
             response.headers[name] = value
         return response
 
+    async def on_integrity_error(request: Request, exc: Exception) -> Response:
+        # Two requests raced past a service's uniqueness check: the database said no.
+        detail = "This conflicts with a record that was just stored. Reload and try again."
+        return renderers.render(request, Problem(409, "conflict", _TITLES[409], detail))
+
+    async def on_data_error(request: Request, exc: Exception) -> Response:
+        detail = "A value has characters or a size the database cannot store."
+        return renderers.render(request, Problem(422, "invalid", _TITLES[422], detail))
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", path=request.url.path, error=repr(exc))
+        # The traceback, never the locals or bound SQL parameters: they may hold personal data.
+        log.exception("unhandled error", path=request.url.path, error=type(exc).__name__)
         problem = Problem(
             500, "internal", _TITLES[500], "The server could not complete the request."
         )
@@ -137,4 +148,6 @@ def install_error_handlers(app: FastAPI, renderers: ErrorRenderers) -> None:
     app.add_exception_handler(DothiError, on_dothi_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(IntegrityError, on_integrity_error)
+    app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -58,7 +58,7 @@ def list_places(
         str | None, Query(max_length=200, description="Name, ignoring case and diacritics.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=service.MAX_OFFSET)] = 0,
     geometry: Geometry = True,
 ) -> PlaceCollection:
     """Administrative units, shallowest first, as a GeoJSON FeatureCollection."""
