@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer.main
 
+from dothi.accounts.permissions import PERMISSIONS
 from dothi.cli import app
 from dothi.config import Settings
 
@@ -40,3 +41,9 @@ def test_every_cli_command_is_in_the_cli_reference() -> None:
     assert "demo" in commands and "audit verify" in commands
     missing = [c for c in commands if f"dothi {c}" not in reference]
     assert not missing, f"commands not documented in docs/cli.md: {missing}"
+
+
+def test_every_permission_is_in_the_accounts_page() -> None:
+    page = (ROOT / "docs" / "accounts.md").read_text()
+    missing = [name for name in PERMISSIONS if f"`{name}`" not in page]
+    assert not missing, f"permissions not documented in docs/accounts.md: {missing}"

@@ -6,17 +6,24 @@ nothing reads the environment anywhere else.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+
+def _network(value: str) -> str:
+    """Accept an IP address or a network in CIDR notation (`10.0.0.0/8`)."""
+    ipaddress.ip_network(value, strict=False)
+    return value
 
 
 class Settings(BaseSettings):
@@ -48,6 +55,11 @@ class Settings(BaseSettings):
     log_json: bool = Field(False, description="Log JSON lines instead of console text.")
     host: str = Field("127.0.0.1", description="Address `dothi serve` listens on.")
     port: int = Field(8000, description="Port `dothi serve` listens on.")
+    trusted_proxies: list[Annotated[str, AfterValidator(_network)]] = Field(
+        [],
+        description="Addresses or networks of reverse proxies (nginx) whose X-Forwarded-For "
+        "names the client; from any other peer the header is ignored.",
+    )
 
     @classmethod
     def settings_customise_sources(

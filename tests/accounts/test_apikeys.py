@@ -86,3 +86,22 @@ def test_use_is_noted_at_most_every_few_minutes(
     assert touched is not None and touched.last_used_at == clock.now()
     assert not touched.needs_touch(clock.now() + timedelta(minutes=1))
     assert touched.needs_touch(clock.now() + apikeys.TOUCH_EVERY)
+
+
+def test_a_touch_writes_at_most_once_per_period(
+    demo_db: Database, town: Town, clock: FixedClock
+) -> None:
+    secret = _create(demo_db, town, clock)
+    with demo_db.read() as session:
+        match = apikeys.authenticate_api_key(session, secret)
+    assert match is not None
+    first = clock.now()
+    for minutes in (0, 1, 6):
+        clock.advance(timedelta(minutes=minutes))
+        with demo_db.write() as session:
+            apikeys.touch_api_key(session, match.key_id, clock)
+        with demo_db.read() as session:
+            key = session.get(ApiKey, match.key_id)
+            assert key is not None
+            expected = first if minutes < 6 else clock.now()
+            assert key.last_used_at == expected

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
+from typer.testing import CliRunner
 
 from dothi.accounts import audit
 from dothi.accounts.models import AuditEntry
+from dothi.cli import app
 from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
 
@@ -127,3 +129,50 @@ def test_concurrent_writers_keep_one_chain(db: Database, clock: FixedClock) -> N
         actors = session.scalar(select(func.count(func.distinct(AuditEntry.actor))))
     assert result.ok and result.checked == writers * per_writer
     assert actors == writers
+
+
+def test_chain_numbers_go_past_32_bits(db: Database, clock: FixedClock) -> None:
+    far = 3_000_000_000
+    with db.write() as session:
+        audit.record(session, clock, "an", "user.update")
+        session.execute(text("UPDATE audit_entries SET id = :far"), {"far": far})
+    with db.write() as session:
+        entry = audit.record(session, clock, "an", "user.update")
+    assert entry.id == far + 1
+    with db.read() as session:
+        assert session.get(AuditEntry, far + 1) is not None
+
+
+def test_verify_tells_whether_a_noted_head_is_still_in_the_chain(
+    db: Database, clock: FixedClock
+) -> None:
+    _fill(db, clock, 4)
+    with db.read() as session:
+        noted = audit.verify(session).last_hash
+    _fill(db, clock, 2)
+    with db.read() as session:
+        assert audit.verify(session, noted).head_found is True
+    with db.write() as session:
+        session.execute(text("DELETE FROM audit_entries WHERE id >= 4"))
+    with db.read() as session:
+        cut = audit.verify(session, noted)
+        assert audit.verify(session).ok  # without the head, a cut-off end looks intact
+    assert not cut.ok and cut.head_found is False and cut.checked == 3
+
+
+def test_the_cli_prints_the_head_and_checks_a_noted_one(
+    database_url: str, db: Database, clock: FixedClock
+) -> None:
+    run = CliRunner(env={"DOTHI_DATABASE_URL": database_url})
+    _fill(db, clock, 3)
+    intact = run.invoke(app, ["audit", "verify"])
+    assert intact.exit_code == 0, intact.output
+    with db.read() as session:
+        head = audit.verify(session).last_hash
+    assert "3 entries" in intact.output and head in intact.output
+    assert run.invoke(app, ["audit", "verify", "--head", head]).exit_code == 0
+    with db.write() as session:
+        session.execute(text("DELETE FROM audit_entries WHERE id = 3"))
+    cut = run.invoke(app, ["audit", "verify", "--head", head])
+    assert cut.exit_code == 1
+    assert "not in the chain" in cut.output and "2 entries" in cut.output

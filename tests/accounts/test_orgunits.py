@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from dothi.accounts import orgunits, service
-from dothi.accounts.models import OrgUnitKind
+from dothi.accounts.models import AuditEntry, OrgUnitKind
 from dothi.accounts.permissions import Role
 from dothi.accounts.schemas import OrgUnitCreate, OrgUnitQuery, OrgUnitUpdate, UserCreate
 from dothi.core.clock import FixedClock
@@ -97,3 +98,21 @@ def test_a_ward_admin_cannot_place_units_outside_the_ward(
         assert orgunits.create_org_unit(
             session, ward_admin, _police(town, "Phường 2", "CA-P2"), clock
         )
+
+
+def test_a_unit_that_moves_is_audited_in_both_wards(
+    demo_db: Database, town: Town, clock: FixedClock
+) -> None:
+    admin = principal(demo_db, "admin")
+    with demo_db.write() as session:
+        created = orgunits.create_org_unit(session, admin, _police(town), clock)
+        move = OrgUnitUpdate(admin_unit_id=town.wards["Phường 2"])
+        orgunits.update_org_unit(session, admin, created.id, move, clock)
+    with demo_db.read() as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "org_unit.update")
+        ).all()
+    assert {entry.admin_unit_id for entry in entries} == {
+        town.wards["Phường 9"],
+        town.wards["Phường 2"],
+    }

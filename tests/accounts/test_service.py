@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dothi.accounts import service
 from dothi.accounts.identity import authenticate, load_principal
@@ -16,7 +18,7 @@ from dothi.accounts.schemas import AuditEntryOut, UserCreate, UserQuery, UserUpd
 from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
 from dothi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.accounts.helpers import PASSWORD, PHONE, Town, principal
+from tests.accounts.helpers import PASSWORD, PHONE, Town, add_user, principal
 
 
 def _entries(db: Database, action: str) -> list[AuditEntryOut]:
@@ -88,18 +90,19 @@ def test_an_officer_of_ward_2_cannot_read_a_user_of_ward_9(
 ) -> None:
     officer = principal(demo_db, "officer.p2")
     with demo_db.write() as session:
-        colleague = service.get_user(session, officer, town.users["leader.p2"], clock)
+        colleague, _ = service.get_user(session, officer, town.users["leader.p2"])
         assert colleague.username == "leader.p2"
         with pytest.raises(Forbidden):
-            service.get_user(session, officer, town.users["officer.p9"], clock)
+            service.get_user(session, officer, town.users["officer.p9"])
 
 
 def test_personal_fields_are_masked_without_the_right_and_reads_are_not_audited(
     demo_db: Database, town: Town, clock: FixedClock
 ) -> None:
     operator = principal(demo_db, "operator")
-    with demo_db.write() as session:
-        out = service.get_user(session, operator, town.users["officer.p9"], clock)
+    with demo_db.read() as session:
+        out, disclosure = service.get_user(session, operator, town.users["officer.p9"])
+    assert disclosure is None
     assert out.masked and out.full_name == "N*** V*** A***" and out.phone == "091****678"
     assert out.email == "o***@phunhuan.example.vn"
     assert _entries(demo_db, "user.read_personal") == []
@@ -109,7 +112,9 @@ def test_each_unmasked_read_is_audited(demo_db: Database, town: Town, clock: Fix
     admin = principal(demo_db, "admin")
     for _ in range(2):
         with demo_db.write() as session:
-            out = service.get_user(session, admin, town.users["officer.p9"], clock)
+            out, disclosure = service.get_user(session, admin, town.users["officer.p9"])
+            assert disclosure is not None
+            disclosure.record(session, clock)
         assert not out.masked and out.phone == PHONE and out.full_name == "Nguyễn Văn An"
     entries = _entries(demo_db, "user.read_personal")
     assert len(entries) == 2
@@ -121,8 +126,8 @@ def test_each_unmasked_read_is_audited(demo_db: Database, town: Town, clock: Fix
 def test_users_read_themselves_unmasked(demo_db: Database, town: Town, clock: FixedClock) -> None:
     officer = principal(demo_db, "officer.p9")
     with demo_db.read() as session:
-        out = service.get_user(session, officer, town.users["officer.p9"], clock)
-    assert not out.masked and out.phone == PHONE
+        out, disclosure = service.get_user(session, officer, town.users["officer.p9"])
+    assert not out.masked and out.phone == PHONE and disclosure is None
 
 
 def test_a_district_operator_lists_the_users_of_all_15_wards(demo_db: Database, town: Town) -> None:
@@ -199,9 +204,12 @@ def test_an_update_changes_only_the_fields_given(
         )
         assert list(scopes) == [town.district]
         assert load_principal(session, user_id, 1) is not None  # still logged in
-    [entry] = _entries(demo_db, "user.update")
-    assert entry.admin_unit_id == town.wards["Phường 2"]
-    assert entry.detail == {"changed": ["org_unit_id", "phone", "scope_unit_ids"]}
+    old, new = _entries(demo_db, "user.update")  # a move: seen in both wards
+    assert (old.admin_unit_id, new.admin_unit_id) == (
+        town.wards["Phường 9"],
+        town.wards["Phường 2"],
+    )
+    assert new.detail == {"changed": ["org_unit_id", "phone", "scope_unit_ids"]}
 
 
 def test_a_new_password_ends_old_sessions(demo_db: Database, town: Town, clock: FixedClock) -> None:
@@ -259,3 +267,67 @@ def test_the_cli_adds_users_by_official_codes(
             service.add_user_cli(session, "khac", "officer", ["99999"], None, None, clock)
         with pytest.raises(InvalidInput, match="NOPE"):
             service.add_user_cli(session, "khac", "officer", [], "NOPE", None, clock)
+
+
+def _district_operator_in_ward_2(db: Database, town: Town) -> uuid.UUID:
+    """An operator working for the Phường 2 committee whose scope is the whole district."""
+    with db.write() as session:
+        user = add_user(
+            session, "op.p2", Role.OPERATOR, town.committees["Phường 2"], [town.district]
+        )
+        return user.id
+
+
+def test_a_ward_leader_cannot_manage_a_user_who_sees_more_than_the_ward(
+    demo_db: Database, town: Town, clock: FixedClock
+) -> None:
+    target = _district_operator_in_ward_2(demo_db, town)
+    leader = principal(demo_db, "leader.p2")
+    with demo_db.read() as session:  # reading is fine: they work in the leader's ward
+        assert service.get_user(session, leader, target)[0].username == "op.p2"
+    changes: list[Callable[[Session], object]] = [
+        lambda session: service.set_password(session, leader, target, "chiếm tài khoản", clock),
+        lambda session: service.update_user(
+            session, leader, target, UserUpdate(full_name="X"), clock
+        ),
+        lambda session: service.update_user(
+            session, leader, target, UserUpdate(active=False), clock
+        ),
+        lambda session: service.update_user(
+            session, leader, target, UserUpdate(scope_unit_ids=[town.wards["Phường 2"]]), clock
+        ),
+    ]
+    for change in changes:
+        with demo_db.write() as session, pytest.raises(Forbidden, match="sees more"):
+            change(session)
+    with demo_db.write() as session:  # a user inside the leader's ward stays manageable
+        service.set_password(session, leader, town.users["officer.p2"], "mật khẩu mới tinh", clock)
+
+
+def test_deactivating_twice_records_once_and_reactivation_is_named(
+    demo_db: Database, town: Town, clock: FixedClock
+) -> None:
+    admin = principal(demo_db, "admin")
+    user_id = town.users["officer.p9"]
+    for active in (False, False, True):
+        with demo_db.write() as session:
+            service.update_user(session, admin, user_id, UserUpdate(active=active), clock)
+    assert len(_entries(demo_db, "user.deactivate")) == 1
+    assert len(_entries(demo_db, "user.update")) == 0
+    [entry] = _entries(demo_db, "user.reactivate")
+    assert entry.detail == {"changed": ["active"]}
+
+
+def test_a_user_who_moves_is_audited_in_both_wards(
+    demo_db: Database, town: Town, clock: FixedClock
+) -> None:
+    admin = principal(demo_db, "admin")
+    move = UserUpdate(org_unit_id=town.committees["Phường 2"])
+    with demo_db.write() as session:
+        service.update_user(session, admin, town.users["officer.p9"], move, clock)
+    entries = _entries(demo_db, "user.update")
+    assert {entry.admin_unit_id for entry in entries} == {
+        town.wards["Phường 9"],
+        town.wards["Phường 2"],
+    }
+    assert all(entry.detail == {"changed": ["org_unit_id"]} for entry in entries)

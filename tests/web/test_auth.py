@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from dothi.accounts.models import AuditEntry
+from dothi.accounts import identity
+from dothi.accounts.models import ApiKey, AuditEntry
+from dothi.accounts.passwords import PasswordCheck, check_password
+from dothi.accounts.permissions import ANONYMOUS
 from dothi.config import Settings
 from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
-from dothi.web.auth import SESSION_COOKIE, decode_session
+from dothi.web import auth
+from dothi.web.app import create_app
+from dothi.web.auth import (
+    SESSION_COOKIE,
+    Caller,
+    SessionData,
+    client_address,
+    csrf_token,
+    decode_session,
+)
 from tests.accounts.helpers import PASSWORD, PHONE, START, Town, build_town
 
 
@@ -219,3 +236,176 @@ def test_repeated_failures_throttle_the_login(client: TestClient, town: Town) ->
     blocked = _post_login(client, "officer.p2")
     assert blocked.status_code == 429 and "Quá nhiều lần đăng nhập sai" in blocked.text
     assert _post_login(client, "officer.p3").status_code == 303
+
+
+def _answers_while_the_writer_is_busy(db: Database, call: Callable[[], Response]) -> Response:
+    """Make `call` from a thread while this thread holds the writer; it must not wait for it."""
+    answers: list[Response] = []
+    with db.write():
+        worker = threading.Thread(target=lambda: answers.append(call()))
+        worker.start()
+        worker.join(timeout=15)
+        done = not worker.is_alive()
+    worker.join()
+    assert done, "the request waited for the writer"
+    return answers[0]
+
+
+def test_the_password_is_checked_without_holding_the_writer(
+    client: TestClient, demo_db: Database, town: Town, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def check_while_writer_free(stored: str | None, password: str) -> PasswordCheck:
+        with demo_db.try_write() as session:
+            assert session is not None, "the writer is held during the password check"
+        return check_password(stored, password)
+
+    monkeypatch.setattr(identity, "check_password", check_while_writer_free)
+    assert _post_login(client, "officer.p9", "sai mật khẩu").status_code == 401
+    assert _post_login(client, "officer.p9").status_code == 303
+
+
+def test_a_crowd_of_wrong_logins_all_answer_and_health_stays_up(
+    client: TestClient, town: Town
+) -> None:
+    """More writers than the server has worker threads: none may starve the others."""
+    token = _form_token(client.get("/login"))
+    statuses: list[int] = []
+    healthy = 0
+
+    def guess(number: int) -> None:
+        form = {"username": f"officer.p{number % 20}", "password": "sai", "csrf_token": token}
+        statuses.append(client.post("/login", data=form, follow_redirects=False).status_code)
+
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        futures = [pool.submit(guess, number) for number in range(60)]
+        while not all(future.done() for future in futures):
+            assert client.get("/healthz").status_code == 200
+            healthy += 1
+        for future in futures:
+            future.result(timeout=120)  # a deadlock fails here instead of hanging the suite
+    assert len(statuses) == 60 and set(statuses) <= {401, 429}
+    assert healthy > 0
+
+
+def test_a_masked_user_read_does_not_wait_for_the_writer(
+    client: TestClient, settings: Settings, demo_db: Database, town: Town
+) -> None:
+    login(client, settings, "operator")
+    url = f"/api/v1/users/{town.users['officer.p9']}"
+    answer = _answers_while_the_writer_is_busy(demo_db, lambda: client.get(url))
+    assert answer.status_code == 200 and answer.json()["masked"]
+
+
+def test_an_unmasked_user_read_is_audited(
+    client: TestClient, settings: Settings, demo_db: Database, town: Town
+) -> None:
+    login(client, settings, "admin")
+    answer = client.get(f"/api/v1/users/{town.users['officer.p9']}")
+    assert answer.status_code == 200 and not answer.json()["masked"]
+    with demo_db.read() as session:
+        query = select(AuditEntry.object_id).where(AuditEntry.action == "user.read_personal")
+        assert session.scalars(query).all() == [str(town.users["officer.p9"])]
+
+
+def _operator_key(client: TestClient, settings: Settings, town: Town) -> dict[str, str]:
+    csrf = login(client, settings, "admin")
+    keys_url = f"/api/v1/users/{town.users['operator']}/api-keys"
+    secret = client.post(keys_url, json={"name": "trạm đo"}, headers=csrf).json()["secret"]
+    return {"X-API-Key": secret}
+
+
+def test_an_api_key_call_never_waits_for_the_writer_to_note_its_use(
+    client: TestClient, settings: Settings, demo_db: Database, town: Town
+) -> None:
+    key = _operator_key(client, settings, town)
+    machine = TestClient(client.app)
+    answer = _answers_while_the_writer_is_busy(
+        demo_db, lambda: machine.get("/api/v1/users/me", headers=key)
+    )
+    assert answer.status_code == 200
+    with demo_db.read() as session:
+        used = session.scalars(select(ApiKey.last_used_at)).one()
+    assert (used is None) == demo_db.is_sqlite  # skipped while SQLite's writer was busy
+    assert machine.get("/api/v1/users/me", headers=key).status_code == 200
+
+
+def test_a_failing_use_note_does_not_fail_the_call(
+    client: TestClient,
+    settings: Settings,
+    demo_db: Database,
+    town: Town,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = _operator_key(client, settings, town)
+
+    def broken(*_args: object) -> None:
+        raise OperationalError("UPDATE api_keys", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(auth, "touch_api_key", broken)
+    assert TestClient(client.app).get("/api/v1/users/me", headers=key).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "2026-01-15T08:00:00"},
+        {"offset": str(10**12)},
+        {"actor": "a\x00b"},
+    ],
+)
+def test_malformed_audit_queries_are_4xx(
+    client: TestClient, settings: Settings, town: Town, params: dict[str, str]
+) -> None:
+    login(client, settings, "admin")
+    answer = client.get("/api/v1/audit", params=params)
+    assert 400 <= answer.status_code < 500
+
+
+@pytest.mark.parametrize("entry_id", ["0", str(2**63), str(10**30)])
+def test_audit_entry_numbers_are_bounded(
+    client: TestClient, settings: Settings, town: Town, entry_id: str
+) -> None:
+    login(client, settings, "admin")
+    assert client.get(f"/api/v1/audit/{entry_id}").status_code == 422
+
+
+def test_a_nul_in_the_username_is_refused(client: TestClient, town: Town) -> None:
+    assert _post_login(client, "officer\x00p9").status_code == 400
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled(
+    settings: Settings, demo_db: Database, town: Town
+) -> None:
+    proxied = settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]})
+    app = create_app(proxied, database=demo_db)
+    with TestClient(app, client=("10.0.0.5", 4000)) as nginx:
+        for _ in range(5):
+            nginx.headers["X-Forwarded-For"] = "203.0.113.7"
+            assert _post_login(nginx, "officer.p2", "sai mật khẩu").status_code == 401
+        assert _post_login(nginx, "officer.p2").status_code == 429
+        nginx.headers["X-Forwarded-For"] = "203.0.113.7, 198.51.100.9"
+        assert _post_login(nginx, "officer.p2").status_code == 303
+
+
+def _request(peer: str, forwarded: str | None = None) -> Request:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return Request({"type": "http", "client": (peer, 1), "headers": headers})
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
+    trusted = ["127.0.0.1", "10.0.0.0/8"]
+    assert client_address(_request("127.0.0.1", "203.0.113.7"), trusted) == "203.0.113.7"
+    assert client_address(_request("198.51.100.9", "203.0.113.7"), trusted) == "198.51.100.9"
+    assert client_address(_request("127.0.0.1", "1.2.3.4, 203.0.113.7, 10.1.1.1"), trusted) == (
+        "203.0.113.7"
+    )
+    assert client_address(_request("127.0.0.1", "1.2.3.4"), []) == "127.0.0.1"
+
+
+def test_templates_get_the_csrf_token_of_the_identified_caller() -> None:
+    request = _request("127.0.0.1")
+    data = SessionData(uuid.uuid4(), 1, "jeton")
+    request.state.caller = Caller(ANONYMOUS, data)  # no cookie needs decoding again
+    assert csrf_token(request) == "jeton"
+    request.state.caller = Caller(ANONYMOUS, None)
+    assert csrf_token(request) is None

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from dothi.accounts import audit
@@ -20,7 +20,7 @@ from dothi.accounts.identity import principal_for
 from dothi.accounts.models import ApiKey, User
 from dothi.accounts.permissions import Principal
 from dothi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from dothi.accounts.service import visible_user
+from dothi.accounts.service import managed_user, visible_user
 from dothi.core.clock import Clock
 from dothi.core.ids import random_secret
 from dothi.errors import NotFound
@@ -51,7 +51,7 @@ def create_api_key(
 ) -> ApiKeyCreated:
     """A new key for a user in the actor's scope; the secret is in the answer and nowhere else."""
     actor.require("apikeys:write")
-    user, place = visible_user(session, actor, user_id)
+    user, place = managed_user(session, actor, user_id)
     secret = random_secret(32)
     key = ApiKey(
         user_id=user.id,
@@ -90,7 +90,7 @@ def revoke_api_key(
 ) -> ApiKeyOut:
     """Stop a key from working (it stays listed, with the time it was revoked)."""
     actor.require("apikeys:write")
-    user, place = visible_user(session, actor, user_id)
+    user, place = managed_user(session, actor, user_id)
     key = session.get(ApiKey, key_id)
     if key is None or key.user_id != user.id:
         raise NotFound("No such API key.")
@@ -122,7 +122,13 @@ def authenticate_api_key(session: Session, secret: str) -> KeyMatch | None:
 
 
 def touch_api_key(session: Session, key_id: uuid.UUID, clock: Clock) -> None:
-    """Note that a key was just used."""
-    key = session.get(ApiKey, key_id)
-    if key is not None:
-        key.last_used_at = clock.now()
+    """Note that a key was just used, unless that was noted less than `TOUCH_EVERY` ago.
+
+    One conditional UPDATE: concurrent calls of a key write at most once per period.
+    """
+    now = clock.now()
+    stale = or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - TOUCH_EVERY)
+    session.execute(
+        update(ApiKey).where(ApiKey.id == key_id, stale).values(last_used_at=now),
+        execution_options={"synchronize_session": False},
+    )

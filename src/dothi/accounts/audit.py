@@ -13,19 +13,22 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from dothi.accounts.models import AuditEntry
+from dothi.accounts.paging import paginate
 from dothi.accounts.permissions import Principal
 from dothi.accounts.schemas import AuditEntryOut, AuditQuery, Page
-from dothi.accounts.units import in_scope, unit_paths, within_unit
+from dothi.accounts.units import in_scope, within_unit
 from dothi.core.clock import Clock, as_utc
 from dothi.errors import NotFound
+from dothi.places.service import unit_paths
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x646F746869_AD  # "dothi" + AD: one advisory lock for the whole chain
@@ -34,16 +37,21 @@ _BATCH = 1000
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
-    """The verdict on the chain: OK with the number of entries, or the first broken one."""
+    """The verdict on the chain: OK with the number of entries, or the first broken one.
+
+    `head_found` answers whether an expected head hash is in the chain (None when
+    none was given): without it, removing the newest entries leaves a valid chain.
+    """
 
     checked: int
     last_hash: str
     broken_id: int | None = None
     reason: str | None = None
+    head_found: bool | None = None
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.broken_id is None and self.head_found is not False
 
 
 def record(
@@ -83,6 +91,34 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_in(
+    session: Session,
+    clock: Clock,
+    actor: str,
+    action: str,
+    admin_unit_ids: Iterable[uuid.UUID | None],
+    *,
+    object_type: str,
+    object_id: object,
+    detail: dict[str, Any],
+) -> None:
+    """`record` the event once for each distinct place it concerns (a move: the old and the new).
+
+    Each place's officers see the entry about their place in their scoped log.
+    """
+    for admin_unit_id in dict.fromkeys(admin_unit_ids):
+        record(
+            session,
+            clock,
+            actor,
+            action,
+            object_type=object_type,
+            object_id=object_id,
+            admin_unit_id=admin_unit_id,
+            detail=detail,
+        )
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -130,8 +166,12 @@ def _canonical(
     }
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the chain in order, streaming, and report the first entry that does not fit."""
+def verify(session: Session, head: str | None = None) -> VerifyResult:
+    """Walk the chain in order, streaming, and report the first entry that does not fit.
+
+    With `head` (a hash noted earlier, e.g. in a daily report), also tell whether
+    the chain still holds that entry: if not, its end was cut off (or rewritten).
+    """
     rows = session.execute(
         select(
             AuditEntry.id,
@@ -148,6 +188,7 @@ def verify(session: Session) -> VerifyResult:
         execution_options={"yield_per": _BATCH},
     )
     expected_id, prev_hash = 1, GENESIS
+    found_head = head == GENESIS
     for row in rows:
         *fields, stored_prev, stored_hash = row
         broken = _why_broken(row.id, expected_id, prev_hash, stored_prev, stored_hash, fields)
@@ -155,7 +196,8 @@ def verify(session: Session) -> VerifyResult:
             rows.close()
             return VerifyResult(expected_id - 1, prev_hash, broken_id=row.id, reason=broken)
         expected_id, prev_hash = row.id + 1, stored_hash
-    return VerifyResult(expected_id - 1, prev_hash)
+        found_head = found_head or stored_hash == head
+    return VerifyResult(expected_id - 1, prev_hash, head_found=None if head is None else found_head)
 
 
 def _why_broken(
@@ -193,16 +235,8 @@ def list_entries(session: Session, actor: Principal, query: AuditQuery) -> Page[
         where.append(AuditEntry.at >= query.since)
     if query.until is not None:
         where.append(AuditEntry.at < query.until)
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*where)) or 0
-    rows = session.scalars(
-        select(AuditEntry)
-        .where(*where)
-        .order_by(AuditEntry.id.desc())
-        .limit(query.limit)
-        .offset(query.offset)
-    )
-    items = [AuditEntryOut.model_validate(row) for row in rows]
-    return Page(items=items, total=total, limit=query.limit, offset=query.offset)
+    stmt = select(AuditEntry).where(*where).order_by(AuditEntry.id.desc())
+    return paginate(session, stmt, query, _entry_outs)
 
 
 def get_entry(session: Session, actor: Principal, entry_id: int) -> AuditEntryOut:
@@ -214,3 +248,7 @@ def get_entry(session: Session, actor: Principal, entry_id: int) -> AuditEntryOu
     unit = entry.admin_unit_id
     actor.require_sight(unit_paths(session, [unit]).get(unit) if unit else None)
     return AuditEntryOut.model_validate(entry)
+
+
+def _entry_outs(entries: Sequence[AuditEntry]) -> list[AuditEntryOut]:
+    return [AuditEntryOut.model_validate(entry) for entry in entries]

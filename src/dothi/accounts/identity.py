@@ -1,33 +1,63 @@
-"""Who is calling: password logins and the principal a stored user acts as."""
+"""Who is calling: password logins and the principal a stored user acts as.
+
+A login is two steps, so that the slow Argon2 check never holds the writer:
+`check_login` reads and checks (any read session, in a worker thread), then
+`record_login` writes the outcome in a short unit of work of its own.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dothi.accounts import audit
 from dothi.accounts.models import User, UserScope
 from dothi.accounts.passwords import check_password
 from dothi.accounts.permissions import Principal
-from dothi.accounts.service import user_place
-from dothi.accounts.units import unit_paths
+from dothi.accounts.service import record_user, user_place
 from dothi.core.clock import Clock
+from dothi.places.service import unit_paths
 
 
-def authenticate(session: Session, username: str, password: str, clock: Clock) -> User | None:
-    """The active user with this password, or None; both outcomes are audited.
+@dataclass(frozen=True, slots=True)
+class LoginCheck:
+    """What a password check found; `failure` is None when the password was right."""
 
-    Unknown and inactive users cost the same hash check as real ones. A failure
-    names the account only when it exists: a mistyped password in the username
-    field must not end up in the log.
+    user_id: uuid.UUID | None
+    checked_hash: str | None
+    failure: str | None
+    new_hash: str | None = None
+
+
+def check_login(session: Session, username: str, password: str) -> LoginCheck:
+    """Check a password against the stored user, writing nothing (slow: Argon2).
+
+    Unknown and inactive users cost the same hash check as real ones.
     """
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     usable = user is not None and user.active
-    check = check_password(user.password_hash if user is not None and usable else None, password)
-    if user is None or not check.ok:
-        reason = "unknown user" if user is None else "inactive" if not usable else "wrong password"
+    stored = user.password_hash if user is not None and usable else None
+    check = check_password(stored, password)
+    if user is None:
+        return LoginCheck(None, None, "unknown user")
+    if not check.ok:
+        return LoginCheck(user.id, stored, "wrong password" if usable else "inactive")
+    return LoginCheck(user.id, stored, None, check.new_hash)
+
+
+def record_login(session: Session, check: LoginCheck, clock: Clock) -> User | None:
+    """Write down a checked login; the user when it succeeded, else None.
+
+    A success counts only if the account is still active with the hash that was
+    checked. A failure names the account only when it exists: a mistyped
+    password in the username field must not end up in the log.
+    """
+    user = session.get(User, check.user_id) if check.user_id is not None else None
+    unchanged = user is not None and user.active and user.password_hash == check.checked_hash
+    if user is None or not unchanged or check.failure is not None:
+        reason = check.failure or "changed during login"
         _record(session, clock, user, "login.failure", {"reason": reason})
         return None
     if check.new_hash:
@@ -35,6 +65,11 @@ def authenticate(session: Session, username: str, password: str, clock: Clock) -
     user.last_login_at = clock.now()
     _record(session, clock, user, "login.success", {})
     return user
+
+
+def authenticate(session: Session, username: str, password: str, clock: Clock) -> User | None:
+    """Both steps in one session (the CLI, scripts); routes split them."""
+    return record_login(session, check_login(session, username, password), clock)
 
 
 def principal_for(session: Session, user: User) -> Principal:
@@ -64,14 +99,7 @@ def logout(session: Session, principal: Principal, clock: Clock) -> None:
 def _record(
     session: Session, clock: Clock, user: User | None, action: str, detail: dict[str, str]
 ) -> None:
+    """Audit a login or logout as done by the user it concerns."""
     place = user_place(session, user) if user is not None else None
-    audit.record(
-        session,
-        clock,
-        user.username if user else "anonymous",
-        action,
-        object_type="user",
-        object_id=user.id if user else None,
-        admin_unit_id=place.admin_unit_id if place else None,
-        detail=detail,
-    )
+    actor = user.username if user is not None else "anonymous"
+    record_user(session, clock, actor, action, user.id if user else None, [place], detail)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dothi.accounts.permissions import Role
@@ -97,7 +97,8 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entries"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # 64 bits: the chain grows for as long as the deployment lives.
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)

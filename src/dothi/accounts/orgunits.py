@@ -6,16 +6,18 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dothi.accounts import audit
 from dothi.accounts.models import OrgUnit
+from dothi.accounts.paging import paginate
 from dothi.accounts.permissions import Principal
 from dothi.accounts.schemas import OrgUnitCreate, OrgUnitOut, OrgUnitQuery, OrgUnitUpdate, Page
-from dothi.accounts.units import in_scope, unit_paths, within_unit
+from dothi.accounts.units import in_scope, within_unit
 from dothi.core.clock import Clock
 from dothi.errors import Conflict, InvalidInput, NotFound
+from dothi.places.service import unit_paths
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,35 +87,32 @@ def list_org_units(session: Session, actor: Principal, query: OrgUnitQuery) -> P
         where.append(OrgUnit.active == query.active)
     if query.ward is not None:
         where.append(within_unit(session, OrgUnit.admin_unit_id, query.ward))
-    total = session.scalar(select(func.count()).select_from(OrgUnit).where(*where)) or 0
-    rows = session.scalars(
-        select(OrgUnit).where(*where).order_by(OrgUnit.code).limit(query.limit).offset(query.offset)
-    )
-    items = [OrgUnitOut.model_validate(row) for row in rows]
-    return Page(items=items, total=total, limit=query.limit, offset=query.offset)
+    stmt = select(OrgUnit).where(*where).order_by(OrgUnit.code)
+    return paginate(session, stmt, query, lambda rows: [OrgUnitOut.model_validate(r) for r in rows])
 
 
 def update_org_unit(
     session: Session, actor: Principal, org_unit_id: uuid.UUID, data: OrgUnitUpdate, clock: Clock
 ) -> OrgUnitOut:
-    """Change the fields given; moving a unit needs sight of both places."""
+    """Change the fields given; moving a unit needs sight of both places, and both see the entry."""
     actor.require("orgunits:write")
     org_unit = _visible(session, actor, org_unit_id)
     changes = data.model_dump(exclude_none=True)
     if "admin_unit_id" in changes:
         admin_unit_place(session, actor, changes["admin_unit_id"])
+    old_unit_id = org_unit.admin_unit_id
     for field, value in changes.items():
         setattr(org_unit, field, value)
     session.flush()
     action = "org_unit.deactivate" if changes.get("active") is False else "org_unit.update"
-    audit.record(
+    audit.record_in(
         session,
         clock,
         actor.username,
         action,
+        [old_unit_id, org_unit.admin_unit_id],
         object_type="org_unit",
         object_id=org_unit.id,
-        admin_unit_id=org_unit.admin_unit_id,
         detail={"changed": sorted(changes)},
     )
     return OrgUnitOut.model_validate(org_unit)

@@ -27,11 +27,13 @@ PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "orgunits:write": "Create and change organisational units.",
         "audit:read": "Read the audit log of one's scope.",
         "apikeys:write": "Create and revoke API keys of machine accounts.",
+        "system:health": "Ask whether the service and its database are up (load balancers).",
+        "system:metrics": "Read the Prometheus metrics (give a monitoring account an API key).",
     }
 )
 """Every permission dothi knows, with what it allows."""
 
-PUBLIC_PERMISSIONS = frozenset({"places:read"})
+PUBLIC_PERMISSIONS = frozenset({"places:read", "system:health"})
 """Granted to everyone, logged in or not: boundaries are open data."""
 
 

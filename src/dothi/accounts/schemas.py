@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -19,10 +20,23 @@ from pydantic import (
 
 from dothi.accounts.models import OrgUnitKind
 from dothi.accounts.permissions import Role
+from dothi.places.service import MAX_OFFSET
 
 T = TypeVar("T")
+S = TypeVar("S", str, SecretStr)
 
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+
+
+def _without_nul(value: S) -> S:
+    """Refuse NUL: PostgreSQL cannot store it, and no name or code needs it."""
+    if "\x00" in (value.get_secret_value() if isinstance(value, SecretStr) else value):
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
+"""Every string accounts accepts is a `Text` (or built on it)."""
 
 
 def _phone(value: str) -> str:
@@ -33,27 +47,35 @@ def _phone(value: str) -> str:
 
 
 Username = Annotated[
-    str,
+    Text,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$"),
     BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
 ]
 """Lower-case letters, digits and `._-`: "An.Nguyen " is stored as "an.nguyen"."""
-Password = Annotated[SecretStr, Field(min_length=10, max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Password = Annotated[SecretStr, Field(min_length=10, max_length=200), AfterValidator(_without_nul)]
+Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[
-    str,
+    Text,
     StringConstraints(
         strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
     ),
 ]
-Phone = Annotated[str, AfterValidator(_phone)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Phone = Annotated[Text, AfterValidator(_phone)]
+Code = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Filter = Annotated[Text, StringConstraints(max_length=100)]
 Limit = Annotated[int, Field(ge=1, le=500)]
-Offset = Annotated[int, Field(ge=0)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class PageQuery(_In):
+    """Paging of a list: at most `limit` items after skipping `offset`."""
+
+    limit: Limit = 100
+    offset: Offset = 0
 
 
 class UserCreate(_In):
@@ -104,11 +126,10 @@ class UserOut(BaseModel):
     last_login_at: datetime | None
 
 
-class UserQuery(_In):
+class UserQuery(PageQuery):
     """Paging and filters of the user list; `ward` is any admin unit (its subtree)."""
 
     limit: Limit = 50
-    offset: Offset = 0
     role: Role | None = None
     org_unit_id: uuid.UUID | None = None
     ward: uuid.UUID | None = None
@@ -146,11 +167,9 @@ class OrgUnitOut(BaseModel):
     active: bool
 
 
-class OrgUnitQuery(_In):
+class OrgUnitQuery(PageQuery):
     """Paging and filters of the organisational-unit list."""
 
-    limit: Limit = 100
-    offset: Offset = 0
     kind: OrgUnitKind | None = None
     ward: uuid.UUID | None = None
     active: bool | None = None
@@ -199,18 +218,16 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
-class AuditQuery(_In):
-    """Paging and filters of the audit log (newest first)."""
+class AuditQuery(PageQuery):
+    """Paging and filters of the audit log (newest first); times carry their zone."""
 
-    limit: Limit = 100
-    offset: Offset = 0
-    action: str | None = None
-    actor: str | None = None
-    object_type: str | None = None
-    object_id: str | None = None
+    action: Filter | None = None
+    actor: Filter | None = None
+    object_type: Filter | None = None
+    object_id: Filter | None = None
     ward: uuid.UUID | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
 
 
 class Page(BaseModel, Generic[T]):

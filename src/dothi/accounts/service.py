@@ -10,23 +10,41 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from dothi.accounts import audit
 from dothi.accounts.models import OrgUnit, User, UserScope
 from dothi.accounts.orgunits import Place, org_unit_places
+from dothi.accounts.paging import paginate
 from dothi.accounts.passwords import hash_password
 from dothi.accounts.permissions import SYSTEM, Principal, Role, permissions_of
 from dothi.accounts.privacy import personal_values
 from dothi.accounts.schemas import Page, UserCreate, UserOut, UserQuery, UserUpdate
-from dothi.accounts.units import in_scope, root_unit_ids, unit_ids_by_code, unit_paths, within_unit
+from dothi.accounts.units import in_scope, within_unit
 from dothi.core.clock import Clock, SystemClock
 from dothi.core.ids import random_secret
 from dothi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dothi.places.service import root_unit_ids, unit_ids_by_code, unit_paths
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalRead:
+    """An unmasked read of a user's personal fields: whoever shows it records it first."""
+
+    actor: str
+    user_id: uuid.UUID
+    place: Place | None
+    fields: tuple[str, ...]
+
+    def record(self, session: Session, clock: Clock) -> None:
+        """Write the `user.read_personal` entry (names of the fields, never their values)."""
+        action, detail = "user.read_personal", {"fields": list(self.fields)}
+        record_user(session, clock, self.actor, action, self.user_id, [self.place], detail)
 
 
 def create_user(session: Session, actor: Principal, data: UserCreate, clock: Clock) -> UserOut:
@@ -45,24 +63,26 @@ def create_user(session: Session, actor: Principal, data: UserCreate, clock: Clo
     session.flush()
     _set_scope(session, actor, user, data.scope_unit_ids)
     detail = {"username": user.username, "role": user.role.value}
-    _record(session, clock, actor, "user.create", user, place, detail)
+    record_user(session, clock, actor.username, "user.create", user.id, [place], detail)
     return _outs(session, [user], reveal=False)[0]
 
 
-def get_user(session: Session, actor: Principal, user_id: uuid.UUID, clock: Clock) -> UserOut:
-    """One user; personal fields unmasked (and the read audited) for `users:read_personal`.
+def get_user(
+    session: Session, actor: Principal, user_id: uuid.UUID
+) -> tuple[UserOut, PersonalRead | None]:
+    """One user, read only; unmasked for `users:read_personal`, with the read to record then.
 
     Users always see their own record unmasked: reading one's own data is no disclosure.
     """
     if actor.user_id == user_id:
-        return _outs(session, [_get(session, user_id)], reveal=True)[0]
+        return _outs(session, [_get(session, user_id)], reveal=True)[0], None
     actor.require("users:read")
     user, place = visible_user(session, actor, user_id)
-    reveal = actor.can("users:read_personal")
-    if reveal:
-        shown = sorted(k for k, v in personal_values(user, reveal=True).items() if v is not None)
-        _record(session, clock, actor, "user.read_personal", user, place, {"fields": shown})
-    return _outs(session, [user], reveal=reveal)[0]
+    if not actor.can("users:read_personal"):
+        return _outs(session, [user], reveal=False)[0], None
+    shown = tuple(sorted(k for k, v in personal_values(user, reveal=True).items() if v is not None))
+    disclosure = PersonalRead(actor.username, user.id, place, shown)
+    return _outs(session, [user], reveal=True)[0], disclosure
 
 
 def list_users(session: Session, actor: Principal, query: UserQuery) -> Page[UserOut]:
@@ -77,39 +97,48 @@ def list_users(session: Session, actor: Principal, query: UserQuery) -> Page[Use
         where.append(User.active == query.active)
     if query.ward is not None:
         where.append(within_unit(session, OrgUnit.admin_unit_id, query.ward))
-    base = select(User).outerjoin(OrgUnit, User.org_unit_id == OrgUnit.id).where(*where)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    page = session.scalars(
-        base.order_by(User.username).limit(query.limit).offset(query.offset)
-    ).all()
-    items = _outs(session, page, reveal=False)
-    return Page(items=items, total=total, limit=query.limit, offset=query.offset)
+    stmt = (
+        select(User)
+        .outerjoin(OrgUnit, User.org_unit_id == OrgUnit.id)
+        .where(*where)
+        .order_by(User.username)
+    )
+    return paginate(session, stmt, query, lambda users: _outs(session, users, reveal=False))
 
 
 def update_user(
     session: Session, actor: Principal, user_id: uuid.UUID, data: UserUpdate, clock: Clock
 ) -> UserOut:
-    """Change the fields given (an explicit null clears a personal field or the org unit)."""
+    """Change the fields given (an explicit null clears a personal field or the org unit).
+
+    A user who moves is audited under the old and the new place; (de)activation is
+    audited as such, and asking for the state a user is already in changes nothing.
+    """
     actor.require("users:write")
-    user, place = visible_user(session, actor, user_id)
-    _check_grant(actor, user.role)
-    given = data.model_fields_set
+    user, place = managed_user(session, actor, user_id)
+    changed = set(data.model_fields_set)
     if data.role is not None:
         _check_grant(actor, data.role)
         user.role = data.role
-    for field in {"full_name", "email", "phone"} & given:
+    for field in {"full_name", "email", "phone"} & changed:
         setattr(user, field, getattr(data, field))
-    if "org_unit_id" in given:
-        place = _org_unit_place(session, actor, data.org_unit_id)
+    places = [place]
+    if "org_unit_id" in changed:
+        places.append(_org_unit_place(session, actor, data.org_unit_id))
         user.org_unit_id = data.org_unit_id
     if data.scope_unit_ids is not None:
         _set_scope(session, actor, user, data.scope_unit_ids)
+    action = "user.update"
     if data.active is not None and data.active != user.active:
         user.active = data.active
         user.session_version += 1
+        action = "user.reactivate" if data.active else "user.deactivate"
+    else:
+        changed.discard("active")
     session.flush()
-    action = "user.deactivate" if data.active is False else "user.update"
-    _record(session, clock, actor, action, user, place, {"changed": sorted(given)})
+    if changed:
+        detail = {"changed": sorted(changed)}
+        record_user(session, clock, actor.username, action, user.id, places, detail)
     return _outs(session, [user], reveal=False)[0]
 
 
@@ -118,10 +147,9 @@ def set_password(
 ) -> None:
     """Give a user a new password; their sessions end."""
     actor.require("users:write")
-    user, place = visible_user(session, actor, user_id)
-    _check_grant(actor, user.role)
+    user, place = managed_user(session, actor, user_id)
     _change_password(user, password)
-    _record(session, clock, actor, "user.set_password", user, place, {})
+    record_user(session, clock, actor.username, "user.set_password", user.id, [place], {})
 
 
 def ensure_admin(session: Session, clock: Clock | None = None) -> str | None:
@@ -150,7 +178,8 @@ def reset_password(session: Session, username: str, clock: Clock | None = None) 
     password = random_secret(12)
     _change_password(user, password)
     place = user_place(session, user)
-    _record(session, clock or SystemClock(), SYSTEM, "user.reset_password", user, place, {})
+    clock = clock or SystemClock()
+    record_user(session, clock, SYSTEM.username, "user.reset_password", user.id, [place], {})
     return password
 
 
@@ -212,6 +241,22 @@ def visible_user(
     return user, place
 
 
+def managed_user(
+    session: Session, actor: Principal, user_id: uuid.UUID
+) -> tuple[User, Place | None]:
+    """A user the actor may change: in sight, with no more rights and no wider scope.
+
+    Every subtree the user sees must lie inside one the actor sees: otherwise a
+    ward leader could take over (e.g. set the password of) a district-wide account.
+    """
+    user, place = visible_user(session, actor, user_id)
+    _check_grant(actor, user.role)
+    scope = session.scalars(select(UserScope.admin_unit_id).where(UserScope.user_id == user.id))
+    if not all(actor.sees(path) for path in unit_paths(session, set(scope)).values()):
+        raise Forbidden("This user sees more than you do: you cannot manage them.")
+    return user, place
+
+
 def _check_grant(actor: Principal, role: Role) -> None:
     """Nobody hands out (or manages) more power than they hold."""
     if not permissions_of(role) <= permissions_of(actor.role):
@@ -252,23 +297,24 @@ def _change_password(user: User, password: str) -> None:
     user.session_version += 1
 
 
-def _record(
+def record_user(
     session: Session,
     clock: Clock,
-    actor: Principal,
+    actor: str,
     action: str,
-    user: User,
-    place: Place | None,
+    user_id: uuid.UUID | None,
+    places: Iterable[Place | None],
     detail: dict[str, Any],
 ) -> None:
-    audit.record(
+    """Audit an event about a user (None: an unknown one) under each place it concerns."""
+    audit.record_in(
         session,
         clock,
-        actor.username,
+        actor,
         action,
+        [place.admin_unit_id if place else None for place in places],
         object_type="user",
-        object_id=user.id,
-        admin_unit_id=place.admin_unit_id if place else None,
+        object_id=user_id,
         detail=detail,
     )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from dothi.core.ids import new_id
@@ -15,6 +16,7 @@ from dothi.places.models import AdminUnit
 from dothi.places.schemas import UnitIn
 
 MAX_PAGE = 1000
+MAX_OFFSET = 10**9
 
 
 def valid_on(day: date) -> ColumnElement[bool]:
@@ -132,8 +134,8 @@ def list_units(
     `at` keeps the units that exist on that day (a parent code is resolved on it too);
     `q` matches names regardless of case and diacritics ("phuong 7" finds "Phường 7").
     """
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise InvalidInput(f"limit must be 1 to {MAX_PAGE} and offset at least 0")
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"limit must be 1 to {MAX_PAGE} and offset 0 to {MAX_OFFSET}")
     query = select(AdminUnit)
     if level is not None:
         query = query.where(AdminUnit.level == level)
@@ -183,3 +185,29 @@ def unit_by_id_or_code(session: Session, key: uuid.UUID | str, day: date) -> Adm
     if not found:
         raise NotFound(f"no administrative unit with code {key} on {day.isoformat()}")
     return found[0]
+
+
+def unit_paths(session: Session, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The path of each existing unit among `ids`."""
+    if not ids:
+        return {}
+    rows = session.execute(select(AdminUnit.id, AdminUnit.path).where(AdminUnit.id.in_(ids)))
+    return {row.id: row.path for row in rows}
+
+
+def units_within(paths: Sequence[str]) -> Select[uuid.UUID]:
+    """A subquery of the ids of every unit inside one of the subtrees `paths`."""
+    inside = or_(*(AdminUnit.path.startswith(path) for path in paths)) if paths else false()
+    return select(AdminUnit.id).where(inside)
+
+
+def unit_ids_by_code(session: Session, codes: Collection[str], day: date) -> dict[str, uuid.UUID]:
+    """The unit carrying each code on `day` (codes are reused: the period valid then)."""
+    found = {code: units_with_code(session, code, day) for code in codes}
+    return {code: units[0].id for code, units in found.items() if units}
+
+
+def root_unit_ids(session: Session, day: date) -> list[uuid.UUID]:
+    """The roots of every tree loaded, valid on `day`."""
+    query = select(AdminUnit.id).where(AdminUnit.parent_id.is_(None), valid_on(day))
+    return list(session.scalars(query))

@@ -23,6 +23,7 @@ from dothi.web.pages import home, login
 from dothi.web.templating import Templates
 
 STATIC = Path(__file__).parent / "static"
+PARALLEL_PASSWORD_CHECKS = 4
 
 
 def create_app(
@@ -53,6 +54,8 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.login_throttle = LoginThrottle(app.state.clock)
     app.state.write_gate = anyio.Lock() if db.is_sqlite else None
+    # Password checks at once: each Argon2 check takes ~64 MiB and a CPU for ~0.1 s.
+    app.state.password_checks = anyio.CapacityLimiter(PARALLEL_PASSWORD_CHECKS)
     app.state.templates = Templates(settings.default_locale, settings.timezone)
     app.state.metrics = HttpMetrics()
     app.state.error_renderers = ErrorRenderers()

@@ -11,14 +11,17 @@ no browser sends it on its own. Every route declares what it needs with
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
 
-from fastapi import Depends, Request, Response
+import structlog
+from fastapi import Request, Response, params
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from dothi.accounts.apikeys import authenticate_api_key, touch_api_key
@@ -29,6 +32,8 @@ from dothi.config import Settings
 from dothi.core.clock import Clock
 from dothi.db.engine import Database
 from dothi.errors import Forbidden, NotAuthenticated
+
+log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "dothi_session"
 LOGIN_CSRF_COOKIE = "dothi_login_csrf"
@@ -157,15 +162,17 @@ def _identify(request: Request) -> Caller:
 
 
 def _touch(database: Database, key_id: uuid.UUID, clock: Clock) -> None:
-    """Note the key's use in a short transaction of its own.
+    """Note the key's use if the writer is free right now; never wait, never fail the request.
 
-    Not through `Database.write()`: this request's own write session may already
-    hold the process's writer queue (FastAPI opens it before this dependency
-    runs), so queueing behind it would deadlock. A lone UPDATE waits for other
-    writers through SQLite's busy timeout instead.
+    Waiting is no option: this request's own write session may hold the writer
+    already. A skipped note is made by a later call of the key.
     """
-    with Session(database.engine) as session, session.begin():
-        touch_api_key(session, key_id, clock)
+    try:
+        with database.try_write() as session:
+            if session is not None:
+                touch_api_key(session, key_id, clock)
+    except SQLAlchemyError:
+        log.warning("api_key_touch_failed", key_id=str(key_id), exc_info=True)
 
 
 async def _caller(request: Request) -> Caller:
@@ -188,7 +195,7 @@ async def _check_csrf(request: Request, data: SessionData) -> None:
         raise Forbidden("Missing or wrong CSRF token.")
 
 
-def require(permission: str | None = None) -> Any:
+def require(permission: str | None = None) -> params.Depends:
     """A dependency giving the caller's `Principal` if it may use `permission`.
 
     `require()` asks only for a login. Anonymous callers get 401 unless the
@@ -209,10 +216,42 @@ def require(permission: str | None = None) -> Any:
             caller.principal.require(permission)
         return caller.principal
 
-    return Depends(dependency)
+    return params.Depends(dependency)
 
 
 def csrf_token(request: Request) -> str | None:
-    """The CSRF token forms of this session must post (for templates)."""
-    data = session_data(request)
-    return data.csrf if data else None
+    """The CSRF token forms of this session must post (for templates of routes that `require`)."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    return caller.session.csrf if caller is not None and caller.session is not None else None
+
+
+def client_address(request: Request, trusted_proxies: Sequence[str]) -> str:
+    """The address of the client: the peer, unless the peer is a trusted proxy.
+
+    Behind trusted proxies the client is the last address of `X-Forwarded-For`
+    that is not one of them (what came before it, the client could have forged).
+    """
+    peer = request.client.host if request.client else ""
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for")).split(",")
+    hops = [hop.strip() for hop in forwarded if hop.strip()] + [peer]
+    networks = _networks(tuple(trusted_proxies))
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            return hop
+    return hops[0]
+
+
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+@cache
+def _networks(proxies: tuple[str, ...]) -> Networks:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _is_trusted(address: str, networks: Networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

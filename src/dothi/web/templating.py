@@ -57,6 +57,7 @@ class Templates:
             _=translations.gettext,
             gettext=translations.gettext,
             ngettext=translations.ngettext,
+            lang_url=lambda code: str(request.url.include_query_params(lang=code)),
             **context,
         )
         response = HTMLResponse(html, status_code=status_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from dothi.accounts import audit
 from dothi.accounts.permissions import Principal
@@ -15,6 +15,7 @@ from dothi.web.deps import ReadSession
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 Auditor = Annotated[Principal, require("audit:read")]
+EntryId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The entry's chain number.")]
 
 
 @router.get("")
@@ -26,6 +27,6 @@ def list_entries(
 
 
 @router.get("/{entry_id}")
-def get_entry(session: ReadSession, actor: Auditor, entry_id: int) -> AuditEntryOut:
+def get_entry(session: ReadSession, actor: Auditor, entry_id: EntryId) -> AuditEntryOut:
     """One entry; 403 when it is about a place outside your scope."""
     return audit.get_entry(session, actor, entry_id)

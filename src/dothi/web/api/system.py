@@ -10,13 +10,14 @@ from sqlalchemy import text
 
 from dothi import __version__
 from dothi.db.migrate import current_revision, head_revision
+from dothi.web.auth import require
 from dothi.web.deps import DatabaseDep, ReadSession
 from dothi.web.metrics import HttpMetrics
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", dependencies=[require("system:health")])
 def healthz(session: ReadSession, database: DatabaseDep) -> dict[str, Any]:
     """Alive, the database answers, and its schema is the one this code expects."""
     session.execute(text("SELECT 1"))
@@ -29,7 +30,7 @@ def healthz(session: ReadSession, database: DatabaseDep) -> dict[str, Any]:
     }
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[require("system:metrics")])
 def metrics(request: Request) -> Response:
     """Prometheus text exposition format."""
     http_metrics: HttpMetrics = request.app.state.metrics

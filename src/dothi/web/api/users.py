@@ -1,15 +1,17 @@
 """/api/v1/users and /api/v1/org-units: accounts, their API keys, organisational units.
 
-Reading one user may reveal personal data, which writes an audit entry: that
-route takes a write session.
+Reading one user reads on a read session; only when it reveals personal data is
+an audit entry written, in a unit of work of its own, before the answer is sent.
 """
 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from dothi.accounts import apikeys, orgunits, service
 from dothi.accounts.permissions import Principal
@@ -30,7 +32,7 @@ from dothi.accounts.schemas import (
 )
 from dothi.errors import NotAuthenticated
 from dothi.web.auth import require
-from dothi.web.deps import ClockDep, ReadSession, WriteSession
+from dothi.web.deps import ClockDep, ReadSession, WriteSession, run_write
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -54,17 +56,23 @@ def create_user(session: WriteSession, clock: ClockDep, actor: Writer, data: Use
 
 
 @router.get("/users/me")
-def me(session: ReadSession, clock: ClockDep, actor: Annotated[Principal, require()]) -> UserOut:
+def me(session: ReadSession, actor: Annotated[Principal, require()]) -> UserOut:
     """Your own account, unmasked."""
     if actor.user_id is None:  # only a user has an account to show
         raise NotAuthenticated("Please log in.")
-    return service.get_user(session, actor, actor.user_id, clock)
+    out, _ = service.get_user(session, actor, actor.user_id)  # one's own data: no disclosure
+    return out
 
 
 @router.get("/users/{user_id}")
-def get_user(session: WriteSession, clock: ClockDep, actor: Reader, user_id: uuid.UUID) -> UserOut:
+async def get_user(
+    request: Request, session: ReadSession, clock: ClockDep, actor: Reader, user_id: uuid.UUID
+) -> UserOut:
     """One user; unmasked (and audited) for roles with `users:read_personal`."""
-    return service.get_user(session, actor, user_id, clock)
+    out, disclosure = await run_in_threadpool(service.get_user, session, actor, user_id)
+    if disclosure is not None:
+        await run_write(request, partial(disclosure.record, clock=clock))
+    return out
 
 
 @router.patch("/users/{user_id}")

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import anyio
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from dothi.accounts.identity import authenticate, logout
+from dothi.accounts.identity import LoginCheck, check_login, logout, record_login
 from dothi.accounts.permissions import Principal
 from dothi.accounts.throttle import LoginThrottle
+from dothi.db.engine import Database
 from dothi.errors import Forbidden
 from dothi.web.auth import (
     LOGIN_CSRF_COOKIE,
     check_login_csrf,
+    client_address,
     end_session,
     login_csrf,
     require,
     set_login_csrf,
     start_session,
 )
-from dothi.web.deps import ClockDep, SettingsDep, WriteSession
+from dothi.web.deps import ClockDep, DatabaseDep, SettingsDep, WriteSession, run_write
 from dothi.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -62,6 +66,18 @@ def _throttle(request: Request) -> LoginThrottle:
     return throttle
 
 
+def _password_checks(request: Request) -> anyio.CapacityLimiter:
+    """The app's limiter of parallel password checks (each Argon2 check takes ~64 MiB)."""
+    limiter: anyio.CapacityLimiter = request.app.state.password_checks
+    return limiter
+
+
+def _check(database: Database, username: str, password: str) -> LoginCheck:
+    """Check the password on a read session of its own, closed (its connection back) at once."""
+    with database.read() as session:
+        return check_login(session, username, password)
+
+
 @router.get("/login")
 def login_page(request: Request, next_url: Annotated[str, Query(alias="next")] = "/") -> Response:
     """The login form, in the user's language."""
@@ -69,9 +85,9 @@ def login_page(request: Request, next_url: Annotated[str, Query(alias="next")] =
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
-    session: WriteSession,
+    database: DatabaseDep,
     settings: SettingsDep,
     clock: ClockDep,
     username: Annotated[str, Form()] = "",
@@ -79,22 +95,32 @@ def login(
     csrf_token: Annotated[str, Form()] = "",
     next_url: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
-    """Check the password; on success set the session cookie and go to `next`."""
+    """Check the password; on success set the session cookie and go to `next`.
+
+    The slow check runs on a read session in a worker thread; only the outcome
+    (audit entry, last login, rehash) is written, in a short unit of work.
+    """
     try:
         check_login_csrf(request, csrf_token)
     except Forbidden as exc:
         return _form(request, next_url, exc.message, 403, username)
+    if "\x00" in username:
+        return _form(request, next_url, WRONG, 400)
     if not username.strip() or not password:
         return _form(request, next_url, EMPTY, 400, username)
-    key = f"{username.strip().lower()}|{request.client.host if request.client else ''}"
+    name = username.strip().lower()
+    address = client_address(request, settings.trusted_proxies)
     throttle = _throttle(request)
-    if throttle.blocked(key):
+    if throttle.blocked(name, address):
         return _form(request, next_url, THROTTLED, 429, username)
-    user = authenticate(session, username, password, clock)
+    check = await anyio.to_thread.run_sync(
+        _check, database, name, password, limiter=_password_checks(request)
+    )
+    user = await run_write(request, partial(record_login, check=check, clock=clock))
     if user is None:
-        throttle.failed(key)
+        throttle.failed(name, address)
         return _form(request, next_url, WRONG, 401, username)
-    throttle.succeeded(key)
+    throttle.succeeded(name, address)
     response = RedirectResponse(safe_next(next_url), status_code=303)
     start_session(response, settings, user)
     response.delete_cookie(LOGIN_CSRF_COOKIE)

@@ -84,7 +84,7 @@ def upgrade() -> None:
     op.create_index("ix_api_keys_user_id", "api_keys", ["user_id"])
     op.create_table(
         "audit_entries",
-        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
         sa.Column("actor", sa.String(64), nullable=False),
         sa.Column("action", sa.String(64), nullable=False),
