@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from dothi.accounts import audit
 from dothi.accounts.identity import principal_for
 from dothi.accounts.models import ApiKey, User
+from dothi.accounts.orgunits import Place
 from dothi.accounts.permissions import Principal
 from dothi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from dothi.accounts.service import managed_user, visible_user
@@ -62,16 +63,7 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
-    audit.record(
-        session,
-        clock,
-        actor.username,
-        "apikey.create",
-        object_type="api_key",
-        object_id=key.id,
-        admin_unit_id=place.admin_unit_id if place else None,
-        detail={"user": user.username, "prefix": key.prefix},
-    )
+    _record(session, clock, actor, "apikey.create", key, user.username, place)
     return ApiKeyCreated(**ApiKeyOut.model_validate(key).model_dump(), secret=secret)
 
 
@@ -97,16 +89,7 @@ def revoke_api_key(
     if key.revoked_at is None:
         key.revoked_at = clock.now()
         session.flush()
-        audit.record(
-            session,
-            clock,
-            actor.username,
-            "apikey.revoke",
-            object_type="api_key",
-            object_id=key.id,
-            admin_unit_id=place.admin_unit_id if place else None,
-            detail={"user": user.username, "prefix": key.prefix},
-        )
+        _record(session, clock, actor, "apikey.revoke", key, user.username, place)
     return ApiKeyOut.model_validate(key)
 
 
@@ -131,4 +114,26 @@ def touch_api_key(session: Session, key_id: uuid.UUID, clock: Clock) -> None:
     session.execute(
         update(ApiKey).where(ApiKey.id == key_id, stale).values(last_used_at=now),
         execution_options={"synchronize_session": False},
+    )
+
+
+def _record(
+    session: Session,
+    clock: Clock,
+    actor: Principal,
+    action: str,
+    key: ApiKey,
+    username: str,
+    place: Place | None,
+) -> None:
+    """Audit a change of a key, filed under its user's place (never the secret)."""
+    audit.record(
+        session,
+        clock,
+        actor.username,
+        action,
+        object_type="api_key",
+        object_id=key.id,
+        admin_unit_id=place.admin_unit_id if place else None,
+        detail={"user": username, "prefix": key.prefix},
     )
