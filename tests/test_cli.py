@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from dothi.accounts.directory import BUNDLED
 from dothi.accounts.identity import authenticate
 from dothi.cli import app
 from dothi.core.clock import SystemClock
@@ -99,3 +100,10 @@ def test_serve_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     )
     assert answer.returncode == 2
     assert "Set DOTHI_SECRET_KEY" in answer.stdout
+
+
+def test_orgunits_import_loads_the_directory(run: CliRunner) -> None:
+    run.invoke(app, ["places", "import", str(dataset_path("phu-nhuan"))])
+    answer = run.invoke(app, ["orgunits", "import", str(BUNDLED["phu-nhuan"])])
+    assert answer.exit_code == 0, answer.output
+    assert "49 created, 0 updated" in answer.output

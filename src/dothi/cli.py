@@ -11,11 +11,19 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dothi.accounts.audit import verify
+from dothi.accounts.directory import BUNDLED, import_directory
+from dothi.accounts.permissions import SYSTEM
+from dothi.accounts.service import add_user_cli, ensure_admin, reset_password
 from dothi.config import Settings
+from dothi.core.clock import SystemClock
 from dothi.core.logs import configure_logging
 from dothi.db.engine import Database
 from dothi.db.migrate import current_revision, head_revision, upgrade
 from dothi.errors import DothiError
+from dothi.places.datasets import load_bundled
+from dothi.places.importer import import_geojson
+from dothi.web.app import create_app
 
 app = typer.Typer(
     help="dothi: smart-city Intelligent Operations Center.",
@@ -26,10 +34,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 places_app = typer.Typer(help="Administrative units and their boundaries.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+orgunits_app = typer.Typer(help="Organisational units work is routed to.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(places_app, name="places")
 app.add_typer(audit_app, name="audit")
+app.add_typer(orgunits_app, name="orgunits")
 
 console = Console()
 DEMO_ROOT = "768"  # Quận Phú Nhuận, the seeds' demo district
@@ -56,8 +66,6 @@ def places_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON file")],
 ) -> None:
     """Load administrative units from a GeoJSON FeatureCollection."""
-    from dothi.places.importer import import_geojson
-
     database = _open(Settings())
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -76,6 +84,18 @@ def places_import(
     console.print(f"{result.created} created, {result.updated} updated")
 
 
+@orgunits_app.command("import")
+def orgunits_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Directory JSON")],
+) -> None:
+    """Create or update organisational units from a directory file (by code)."""
+    settings = Settings()
+    database = _open(settings)
+    with database.write() as session:
+        result = import_directory(session, SYSTEM, file, SystemClock(), settings.timezone)
+    console.print(f"{result.created} created, {result.updated} updated")
+
+
 @user_app.command("add")
 def user_add(
     username: str,
@@ -87,8 +107,6 @@ def user_add(
     full_name: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create a user; the password is generated and printed once."""
-    from dothi.accounts.service import add_user_cli
-
     database = _open(Settings())
     with database.write() as session:
         password = add_user_cli(session, username, role, scope, org_unit, full_name)
@@ -98,8 +116,6 @@ def user_add(
 @user_app.command("passwd")
 def user_passwd(username: str) -> None:
     """Give a user a new random password and print it once."""
-    from dothi.accounts.service import reset_password
-
     database = _open(Settings())
     with database.write() as session:
         password = reset_password(session, username)
@@ -118,8 +134,6 @@ def audit_verify(
     Exits 1 naming the first broken row, or when `--head` is not in the chain
     (its newest entries were removed). Keep the head hash somewhere else.
     """
-    from dothi.accounts.audit import verify
-
     database = _open(Settings())
     with database.read() as session:
         result = verify(session, head)
@@ -148,8 +162,6 @@ def _serve(settings: Settings, database: Database | None = None, workers: int = 
             access_log=False,
         )
         return
-    from dothi.web.app import create_app
-
     uvicorn.run(
         create_app(settings, database=database),
         host=settings.host,
@@ -187,9 +199,6 @@ def demo(
     data_dir: Annotated[Path, typer.Option(help="Folder of the demo database")] = Path("data"),
 ) -> None:
     """Run the demo district (Phú Nhuận, 15 wards) on SQLite: one process, nothing to install."""
-    from dothi.accounts.service import ensure_admin
-    from dothi.places.datasets import load_bundled
-
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'dothi.sqlite3'}",
@@ -201,6 +210,7 @@ def demo(
     database = _open(settings)
     with database.write() as session:
         load_bundled(session, "phu-nhuan")
+        import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], SystemClock(), settings.timezone)
         password = ensure_admin(session)
     if password:
         console.print(f"Admin password: {password}", highlight=False, soft_wrap=True)

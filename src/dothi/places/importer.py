@@ -10,16 +10,15 @@ while writing rolls the import back to a savepoint: nothing is half-written.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from dothi.core.documents import ImportResult, problems, read_json_object
 from dothi.errors import DothiError, InvalidInput
 from dothi.places.schemas import UnitIn
 from dothi.places.service import create_unit, find_unit, update_unit
@@ -29,28 +28,6 @@ Progress = Callable[[int, int], None]
 
 SHARED_PROPERTIES = ("attribution", "license")
 _OWN_FIELDS = frozenset(UnitIn.model_fields) - {"boundary", "attributes"}
-
-
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    """How many units an import added and how many it updated."""
-
-    created: int
-    updated: int
-
-
-def _read(source: Path | str | Mapping[str, Any]) -> Mapping[str, Any]:
-    if isinstance(source, Mapping):
-        return source
-    try:
-        loaded = json.loads(Path(source).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {source}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{source} is not JSON: {exc}") from exc
-    if not isinstance(loaded, Mapping):
-        raise InvalidInput("a GeoJSON FeatureCollection must be a JSON object")
-    return loaded
 
 
 def _unit(feature: Any, number: int, shared: Mapping[str, Any]) -> UnitIn:
@@ -64,17 +41,13 @@ def _unit(feature: Any, number: int, shared: Mapping[str, Any]) -> UnitIn:
             {**own, "boundary": feature.get("geometry"), "attributes": {**shared, **extra}}
         )
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'feature'}: {error['msg']}"
-            for error in exc.errors()
-        )
         label = properties.get("name") or properties.get("code") or "unnamed"
-        raise InvalidInput(f"feature {number} ({label}): {problems}") from exc
+        raise InvalidInput(f"feature {number} ({label}): {problems(exc, 'feature')}") from exc
 
 
 def parse_collection(source: Path | str | Mapping[str, Any]) -> list[UnitIn]:
     """The units of a FeatureCollection (a file or a parsed object); InvalidInput if bad."""
-    collection = _read(source)
+    collection = read_json_object(source, "a GeoJSON FeatureCollection")
     features = collection.get("features")
     if collection.get("type") != "FeatureCollection" or not isinstance(features, list):
         raise InvalidInput("expected a GeoJSON FeatureCollection with a list of features")

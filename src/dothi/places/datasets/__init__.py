@@ -12,8 +12,9 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from dothi.core.documents import ImportResult
 from dothi.errors import NotFound
-from dothi.places.importer import ImportResult, Progress, import_geojson
+from dothi.places.importer import Progress, import_geojson
 
 BUNDLED: Final = ("phu-nhuan", "hcm-2025")
 
