@@ -10,6 +10,8 @@ import structlog
 def configure_logging(json: bool, level: int = logging.INFO) -> None:
     """Set up structlog (and route the standard library's logging through the same level)."""
     logging.basicConfig(level=level, format="%(message)s")
+    # Alembic narrates every start-up ("Context impl SQLiteImpl"); the CLI says what matters.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if json
