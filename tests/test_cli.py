@@ -107,3 +107,11 @@ def test_orgunits_import_loads_the_directory(run: CliRunner) -> None:
     answer = run.invoke(app, ["orgunits", "import", str(BUNDLED["phu-nhuan"])])
     assert answer.exit_code == 0, answer.output
     assert "49 created, 0 updated" in answer.output
+
+
+def test_places_list_finds_wards_without_diacritics(run: CliRunner) -> None:
+    run.invoke(app, ["places", "import", str(dataset_path("phu-nhuan"))])
+    answer = run.invoke(app, ["places", "list", "--search", "phuong 7"], terminal_width=200)
+    assert answer.exit_code == 0, answer.output
+    assert "27052" in answer.output and "Phường 7" in answer.output
+    assert "Phường 9" not in answer.output

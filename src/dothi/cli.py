@@ -10,19 +10,21 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Column, Table
 
 from dothi.accounts.audit import verify
 from dothi.accounts.directory import BUNDLED, import_directory
 from dothi.accounts.permissions import SYSTEM
 from dothi.accounts.service import add_user_cli, ensure_admin, reset_password
 from dothi.config import Settings
-from dothi.core.clock import SystemClock
+from dothi.core.clock import SystemClock, local_date
 from dothi.core.logs import configure_logging
 from dothi.db.engine import Database
 from dothi.db.migrate import current_revision, head_revision, upgrade
 from dothi.errors import DothiError
 from dothi.places.datasets import load_bundled
 from dothi.places.importer import import_geojson
+from dothi.places.service import MAX_PAGE, list_units
 from dothi.web.app import create_app
 
 app = typer.Typer(
@@ -82,6 +84,34 @@ def places_import(
         with database.write() as session:
             result = import_geojson(session, file, progress=advance)
     console.print(f"{result.created} created, {result.updated} updated")
+
+
+@places_app.command("list")
+def places_list(
+    level: Annotated[str | None, typer.Option(help="Only this level, e.g. ward")] = None,
+    search: Annotated[str | None, typer.Option(help="Name, with or without diacritics")] = None,
+) -> None:
+    """Show the administrative units valid today, as a table."""
+    settings = Settings()
+    database = _open(settings)
+    today = local_date(SystemClock().now(), settings.timezone)
+    with database.read() as session:
+        units = list_units(session, level=level, q=search, at=today, limit=MAX_PAGE)
+    table = Table("code", Column("name", no_wrap=True), "level", "population", "km²")
+    table.add_column("valid", no_wrap=True)
+    table.add_column("boundary")
+    for unit in units:
+        estimated = "≈" if unit.population_estimated else ""
+        table.add_row(
+            unit.code,
+            "  " * unit.depth + unit.name,
+            unit.level,
+            f"{estimated}{unit.population:,}" if unit.population else "",
+            f"{unit.area_km2:.3f}" if unit.area_km2 else "",
+            f"{unit.valid_from} → {unit.valid_to or ''}",
+            str(unit.attributes.get("boundary", "")),
+        )
+    console.print(table)
 
 
 @orgunits_app.command("import")
