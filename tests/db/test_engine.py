@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Integer, String, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dothi.db.base import Base
@@ -89,3 +90,47 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert session.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
     database.dispose()
+
+
+def test_try_write_gives_up_at_once_when_the_writer_is_busy(notes_db: Database) -> None:
+    with notes_db.write() as busy:
+        busy.add(Note(id=1, body="held", at=datetime.now(UTC)))
+        busy.flush()
+        if notes_db.is_sqlite:
+            with notes_db.try_write() as session:
+                assert session is None
+    with notes_db.try_write() as session:
+        assert session is not None
+        session.add(Note(id=2, body="tried", at=datetime.now(UTC)))
+    with notes_db.read() as session:
+        assert {note.body for note in session.scalars(select(Note))} == {"held", "tried"}
+
+
+def test_try_write_does_not_wait_for_another_process(tmp_path: Path) -> None:
+    """Another connection (as another process would) holds SQLite's writer for a second.
+
+    A writer that waited would get in after that second; `try_write` must fail instead.
+    """
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    ours, theirs = Database(url), Database(url)
+    Note.__table__.create(ours.engine)  # type: ignore[attr-defined]
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with theirs.write() as holder:
+            holder.add(Note(id=1, body="theirs", at=datetime.now(UTC)))
+            holder.flush()
+            holding.set()
+            release.wait(1)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    holding.wait()
+    with pytest.raises(OperationalError, match="locked"), ours.try_write() as session:
+        assert session is not None
+        session.add(Note(id=2, body="ours", at=datetime.now(UTC)))
+        session.flush()
+    release.set()
+    other.join()
+    ours.dispose()
+    theirs.dispose()

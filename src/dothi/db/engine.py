@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dothi.config import Settings
 
-_WRITE = "dothi_write"
+_WRITE = "dothi_write"  # execution option: "wait" for the writer, or "try" and give up
+BUSY_TIMEOUT_MS = 30_000
 
 
 # Enough connections for every worker thread of the web server (anyio's 40) and then some.
@@ -51,15 +52,21 @@ def _tune_sqlite(engine: Engine) -> None:
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            "busy_timeout=30000",
+            f"busy_timeout={BUSY_TIMEOUT_MS}",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        mode = connection.get_execution_options().get(_WRITE)
+        if mode is None:
+            connection.exec_driver_sql("BEGIN")
+            return
+        # A "try" writer must not wait for another process's writer either.
+        timeout = 0 if mode == "try" else BUSY_TIMEOUT_MS
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={timeout}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -70,7 +77,10 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
-            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+            self.engine.execution_options(**{_WRITE: "wait"}), expire_on_commit=False
+        )
+        self._tryers = sessionmaker(
+            self.engine.execution_options(**{_WRITE: "try"}), expire_on_commit=False
         )
         # SQLite allows one writer at a time: queue writers of this process here
         # instead of letting them spin on SQLITE_BUSY.
@@ -98,17 +108,18 @@ class Database:
 
     @contextmanager
     def try_write(self) -> Iterator[Session | None]:
-        """Like `write()`, but yields None at once when another writer holds the queue.
+        """Like `write()`, but never waits: None when this process's writer is busy.
 
-        For best-effort bookkeeping (e.g. "last used at") that must never wait or fail
-        a request.
+        When another process holds the SQLite database, beginning fails at once
+        (OperationalError) instead of waiting. For best-effort bookkeeping, e.g. an
+        API key's "last used at", that must never hold up a request.
         """
         lock = self._write_lock
         if lock is not None and not lock.acquire(blocking=False):
             yield None
             return
         try:
-            with self._writers() as session, session.begin():
+            with self._tryers() as session, session.begin():
                 yield session
         finally:
             if lock is not None:

@@ -175,7 +175,7 @@ def _touch(database: Database, key_id: uuid.UUID, clock: Clock) -> None:
         log.warning("api_key_touch_failed", key_id=str(key_id), exc_info=True)
 
 
-async def _caller(request: Request) -> Caller:
+async def identify_caller(request: Request) -> Caller:
     """The caller of this request, identified once and kept on `request.state`."""
     cached: Caller | None = getattr(request.state, "caller", None)
     if cached is None:
@@ -206,15 +206,15 @@ def require(permission: str | None = None) -> params.Depends:
         check_permission(permission)
 
     async def dependency(request: Request) -> Principal:
-        caller = await _caller(request)
-        if caller.session is not None:
-            await _check_csrf(request, caller.session)
+        found = await identify_caller(request)
+        if found.session is not None:
+            await _check_csrf(request, found.session)
         if permission is None:
-            if not caller.principal.is_authenticated:
+            if not found.principal.is_authenticated:
                 raise NotAuthenticated("Please log in.")
         else:
-            caller.principal.require(permission)
-        return caller.principal
+            found.principal.require(permission)
+        return found.principal
 
     return params.Depends(dependency)
 

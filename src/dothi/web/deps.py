@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from dothi.config import Settings
 from dothi.core.clock import Clock
 from dothi.db.engine import Database
 from dothi.errors import DothiError
+from dothi.web.auth import Caller, identify_caller
 
 T = TypeVar("T")
 
@@ -39,46 +41,65 @@ def read_session(database: Annotated[Database, Depends(get_database)]) -> Iterat
         yield session
 
 
-@asynccontextmanager
-async def _writing(request: Request) -> AsyncIterator[Session]:
-    """Queue for the writer without holding a thread, then run one unit of work.
+def _writer_queue(request: Request) -> AbstractAsyncContextManager[object]:
+    """Where writers wait their turn without holding a thread.
 
     On SQLite, requests wait for the single writer on an async lock first, so a
     waiting request holds no worker thread: a crowd of writers cannot starve the
     one that holds the database of the threads it needs to finish. PostgreSQL
     takes concurrent writers: no queue there.
     """
-    database = get_database(request)
-    gate: AbstractAsyncContextManager[object] = request.app.state.write_gate or nullcontext()
-    async with gate:
-        unit = database.write()
-        session = await run_in_threadpool(unit.__enter__)
+    gate: anyio.Lock | None = request.app.state.write_gate
+    return gate or nullcontext()
+
+
+async def _shielded(function: Callable[..., T], *args: object) -> T:
+    """Run `function` in a worker thread, to the end even if the request is cancelled.
+
+    A cancelled request must still release the writer, or every later write of the
+    process would wait for ever.
+    """
+    with anyio.CancelScope(shield=True):
+        result = await run_in_threadpool(function, *args)
+    return result  # noqa: RET504 (returning inside the scope reads to mypy as a fall-through)
+
+
+async def write_session(
+    request: Request, _caller: Annotated[Caller, Depends(identify_caller)]
+) -> AsyncIterator[Session]:
+    """A unit of work committed when the route returns without error.
+
+    The caller is identified first, outside the writer's queue (a stranger's
+    request does not hold the writer while their key is looked up). Declared with
+    `scope="function"`: the commit happens before the response is sent, so a
+    failed commit is an error answer, never a 200 for lost data.
+    """
+    async with _writer_queue(request):
+        unit = get_database(request).write()
+        session = await _shielded(unit.__enter__)
         try:
             yield session
         except BaseException as error:
-            await run_in_threadpool(unit.__exit__, type(error), error, error.__traceback__)
+            await _shielded(unit.__exit__, type(error), error, error.__traceback__)
             raise
-        await run_in_threadpool(unit.__exit__, None, None, None)
-
-
-async def write_session(request: Request) -> AsyncIterator[Session]:
-    """A unit of work committed when the route returns without error.
-
-    Declared with `scope="function"`: the commit happens before the response is
-    sent, so a failed commit is an error answer, never a 200 for lost data.
-    """
-    async with _writing(request) as session:
-        yield session
+        await _shielded(unit.__exit__, None, None, None)
 
 
 async def run_write(request: Request, work: Callable[[Session], T]) -> T:
     """Run `work` in its own committed unit of work, queued like `WriteSession`.
 
     For routes that do slow work first (a password check) and write only after it,
-    so that the slow part does not hold the writer.
+    so that the slow part does not hold the writer. One thread runs the unit from
+    start to commit.
     """
-    async with _writing(request) as session:
-        return await run_in_threadpool(work, session)
+    database = get_database(request)
+
+    def unit_of_work() -> T:
+        with database.write() as session:
+            return work(session)
+
+    async with _writer_queue(request):
+        return await _shielded(unit_of_work)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -113,12 +113,14 @@ async def login(
     throttle = _throttle(request)
     if throttle.blocked(name, address):
         return _form(request, next_url, THROTTLED, 429, username)
+    # Counted before the slow check, so that guesses sent all at once count too;
+    # a success clears it again.
+    throttle.failed(name, address)
     check = await anyio.to_thread.run_sync(
         _check, database, name, password, limiter=_password_checks(request)
     )
     user = await run_write(request, partial(record_login, check=check, clock=clock))
     if user is None:
-        throttle.failed(name, address)
         return _form(request, next_url, WRONG, 401, username)
     throttle.succeeded(name, address)
     response = RedirectResponse(safe_next(next_url), status_code=303)
