@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -21,7 +20,6 @@ from dothi.accounts.models import ApiKey, AuditEntry
 from dothi.accounts.passwords import PasswordCheck, check_password
 from dothi.accounts.permissions import ANONYMOUS
 from dothi.config import Settings
-from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
 from dothi.web import auth
 from dothi.web.app import create_app
@@ -31,37 +29,9 @@ from dothi.web.auth import (
     SessionData,
     client_address,
     csrf_token,
-    decode_session,
 )
-from tests.accounts.helpers import PASSWORD, PHONE, START, Town, build_town
-
-
-@pytest.fixture
-def town(demo_db: Database) -> Town:
-    return build_town(demo_db, FixedClock(START))
-
-
-def _form_token(page: Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found, "the login form carries no CSRF token"
-    return found.group(1)
-
-
-def _post_login(
-    client: TestClient, username: str, password: str = PASSWORD, next_url: str = "/"
-) -> Response:
-    token = _form_token(client.get("/login"))
-    form = {"username": username, "password": password, "csrf_token": token, "next": next_url}
-    answer: Response = client.post("/login", data=form, follow_redirects=False)
-    return answer
-
-
-def login(client: TestClient, settings: Settings, username: str) -> dict[str, str]:
-    """Log in; return the CSRF header that unsafe JSON calls of this session need."""
-    assert _post_login(client, username).status_code == 303
-    session = decode_session(settings, client.cookies[SESSION_COOKIE])
-    assert session is not None
-    return {"X-CSRF-Token": session.csrf}
+from tests.accounts.helpers import PASSWORD, PHONE, Town
+from tests.web.helpers import form_token, login, post_login
 
 
 def test_the_login_page_speaks_vietnamese(client: TestClient) -> None:
@@ -78,7 +48,7 @@ def test_the_login_page_speaks_vietnamese(client: TestClient) -> None:
 def test_a_good_password_sets_an_httponly_session_cookie(
     client: TestClient, settings: Settings, town: Town
 ) -> None:
-    answer = _post_login(client, "Officer.P9", next_url="/api/v1/users/me?x=1")
+    answer = post_login(client, "Officer.P9", next_url="/api/v1/users/me?x=1")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/api/v1/users/me?x=1"
     cookie = next(c for c in answer.headers.get_list("set-cookie") if SESSION_COOKIE in c).lower()
@@ -92,7 +62,7 @@ def test_a_good_password_sets_an_httponly_session_cookie(
 def test_a_wrong_password_shows_the_form_again_without_a_cookie(
     client: TestClient, town: Town
 ) -> None:
-    answer = _post_login(client, "officer.p9", "sai mật khẩu")
+    answer = post_login(client, "officer.p9", "sai mật khẩu")
     assert answer.status_code == 401
     assert "Sai tên đăng nhập hoặc mật khẩu." in answer.text
     assert SESSION_COOKIE not in client.cookies
@@ -112,7 +82,7 @@ def test_a_login_without_the_forms_csrf_token_is_refused(
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
 def test_login_only_redirects_to_local_paths(client: TestClient, town: Town, target: str) -> None:
-    answer = _post_login(client, "officer.p9", next_url=target)
+    answer = post_login(client, "officer.p9", next_url=target)
     assert answer.status_code == 303 and answer.headers["location"] == "/"
 
 
@@ -233,10 +203,10 @@ def test_logout_needs_the_sessions_csrf_token(
 
 def test_repeated_failures_throttle_the_login(client: TestClient, town: Town) -> None:
     for _ in range(5):
-        assert _post_login(client, "officer.p2", "sai mật khẩu").status_code == 401
-    blocked = _post_login(client, "officer.p2")
+        assert post_login(client, "officer.p2", "sai mật khẩu").status_code == 401
+    blocked = post_login(client, "officer.p2")
     assert blocked.status_code == 429 and "Quá nhiều lần đăng nhập sai" in blocked.text
-    assert _post_login(client, "officer.p3").status_code == 303
+    assert post_login(client, "officer.p3").status_code == 303
 
 
 def _answers_while_the_writer_is_busy(db: Database, call: Callable[[], Response]) -> Response:
@@ -261,15 +231,15 @@ def test_the_password_is_checked_without_holding_the_writer(
         return check_password(stored, password)
 
     monkeypatch.setattr(identity, "check_password", check_while_writer_free)
-    assert _post_login(client, "officer.p9", "sai mật khẩu").status_code == 401
-    assert _post_login(client, "officer.p9").status_code == 303
+    assert post_login(client, "officer.p9", "sai mật khẩu").status_code == 401
+    assert post_login(client, "officer.p9").status_code == 303
 
 
 def test_a_crowd_of_wrong_logins_all_answer_and_health_stays_up(
     client: TestClient, town: Town
 ) -> None:
     """More writers than the server has worker threads: none may starve the others."""
-    token = _form_token(client.get("/login"))
+    token = form_token(client.get("/login"))
     statuses: list[int] = []
     healthy = 0
 
@@ -373,7 +343,7 @@ def test_audit_entry_numbers_are_bounded(
 
 
 def test_a_nul_in_the_username_is_refused(client: TestClient, town: Town) -> None:
-    assert _post_login(client, "officer\x00p9").status_code == 400
+    assert post_login(client, "officer\x00p9").status_code == 400
 
 
 def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled(
@@ -384,10 +354,10 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled(
     with TestClient(app, client=("10.0.0.5", 4000)) as nginx:
         for _ in range(5):
             nginx.headers["X-Forwarded-For"] = "203.0.113.7"
-            assert _post_login(nginx, "officer.p2", "sai mật khẩu").status_code == 401
-        assert _post_login(nginx, "officer.p2").status_code == 429
+            assert post_login(nginx, "officer.p2", "sai mật khẩu").status_code == 401
+        assert post_login(nginx, "officer.p2").status_code == 429
         nginx.headers["X-Forwarded-For"] = "203.0.113.7, 198.51.100.9"
-        assert _post_login(nginx, "officer.p2").status_code == 303
+        assert post_login(nginx, "officer.p2").status_code == 303
 
 
 def _request(peer: str, forwarded: str | None = None) -> Request:
@@ -417,7 +387,7 @@ def test_templates_get_the_csrf_token_of_the_identified_caller() -> None:
 def test_guesses_sent_all_at_once_are_throttled_like_one_by_one(
     client: TestClient, town: Town
 ) -> None:
-    token = _form_token(client.get("/login"))
+    token = form_token(client.get("/login"))
     form = {"username": "officer.p9", "password": "sai", "csrf_token": token}
 
     def guess(_number: int) -> int:
