@@ -252,3 +252,13 @@ def get_entry(session: Session, actor: Principal, entry_id: int) -> AuditEntryOu
 
 def _entry_outs(entries: Sequence[AuditEntry]) -> list[AuditEntryOut]:
     return [AuditEntryOut.model_validate(entry) for entry in entries]
+
+
+def head(session: Session) -> str | None:
+    """The hash of the newest entry: note it elsewhere, and a removed tail shows."""
+    return session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+
+
+def known_actions(session: Session) -> list[str]:
+    """The actions the log holds, for filters."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

@@ -19,8 +19,9 @@ from dothi.web.api import audit, places, system, users
 from dothi.web.deps import reject_nul
 from dothi.web.errors import ErrorRenderers, install_error_handlers
 from dothi.web.metrics import HttpMetrics, MetricsMiddleware
+from dothi.web.pages import audit as audit_page
 from dothi.web.pages import home, login
-from dothi.web.pages import users as user_pages
+from dothi.web.pages import users as users_page
 from dothi.web.templating import Templates
 
 STATIC = Path(__file__).parent / "static"
@@ -65,7 +66,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for api in (system, places, users, audit):
         app.include_router(api.router)
-    for page in (login, home, user_pages):
+    for page in (login, home, users_page, audit_page):
         app.include_router(page.router)
     return app
 

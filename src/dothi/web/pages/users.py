@@ -17,33 +17,31 @@ from sqlalchemy.orm import Session
 from dothi.accounts import orgunits, service
 from dothi.accounts.permissions import ROLES, Principal, Role, permissions_of
 from dothi.accounts.schemas import OrgUnitQuery, UserCreate, UserQuery
-from dothi.core.clock import Clock, local_date
+from dothi.core.clock import Clock
 from dothi.core.documents import problems
 from dothi.core.ids import random_secret
 from dothi.errors import DothiError
-from dothi.places.service import MAX_PAGE, list_units
 from dothi.web.auth import csrf_token, require
 from dothi.web.deps import ClockDep, ReadSession, SettingsDep, WriteSession
+from dothi.web.pages.scope import PAGE_SIZE, page_count, page_offset, places_in_scope
 from dothi.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 Reader = Annotated[Principal, require("users:read")]
 Writer = Annotated[Principal, require("users:write")]
-PAGE_SIZE = 50
 
 
 def _choices(session: Session, actor: Principal, clock: Clock, zone: str) -> dict[str, Any]:
     """What the actor may pick: places and bodies in their scope, roles they may grant."""
-    today = local_date(clock.now(), zone)
-    places = [
-        unit
-        for unit in list_units(session, at=today, limit=MAX_PAGE)
-        if unit.boundary is not None and actor.sees(unit.path)
-    ]
     bodies = orgunits.list_org_units(session, actor, OrgUnitQuery(limit=500)).items
     roles = [role for role in Role if permissions_of(role) <= permissions_of(actor.role)]
-    return {"places": places, "bodies": bodies, "roles": roles, "roles_info": ROLES}
+    return {
+        "places": places_in_scope(session, actor, clock, zone),
+        "bodies": bodies,
+        "roles": roles,
+        "roles_info": ROLES,
+    }
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -58,7 +56,7 @@ def users_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     """The users of the actor's scope, personal fields masked."""
-    query = UserQuery(role=role, ward=ward, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    query = UserQuery(role=role, ward=ward, limit=PAGE_SIZE, offset=page_offset(page))
     found = service.list_users(session, actor, query)
     choices = _choices(session, actor, clock, settings.timezone)
     context = {
@@ -67,7 +65,7 @@ def users_page(
         "csrf_token": csrf_token(request),
         "found": found,
         "page": page,
-        "pages": max(1, -(-found.total // PAGE_SIZE)),
+        "pages": page_count(found.total),
         "selected": {"role": role, "ward": ward},
         "body_names": {body.id: body.name for body in choices["bodies"]},
         "can_add": actor.can("users:write"),
