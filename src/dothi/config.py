@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, SecretStr
@@ -72,15 +71,3 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Constructor arguments win, then the environment, then `dothi.toml`."""
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
-
-    @property
-    def is_sqlite(self) -> bool:
-        """True for the embedded SQLite backend."""
-        return self.database_url.startswith("sqlite")
-
-    def data_path(self) -> Path | None:
-        """The SQLite file, or None for a server database or an in-memory one."""
-        if not self.is_sqlite:
-            return None
-        path = self.database_url.split("///", 1)[-1]
-        return None if path in ("", ":memory:") else Path(path)
