@@ -60,6 +60,20 @@ class Settings(BaseSettings):
         "names the client; from any other peer the header is ignored.",
     )
 
+    public_context_data: bool = Field(
+        False,
+        description="Let anyone read sensor entities and their history without a key "
+        "(NGSI-LD GET); writes always need an integration key.",
+    )
+    mqtt_url: str | None = Field(
+        None,
+        description="MQTT broker for device telemetry, e.g. mqtt://127.0.0.1:1883; "
+        "None: no broker (the demo feeds its simulator in process).",
+    )
+    mqtt_tenant: str = Field(
+        "default", description="Tenant part of the MQTT topics: dothi/v1/<tenant>/<entity>/attrs."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -22,3 +22,12 @@ def test_negotiate_accepts_known_locales_only() -> None:
     assert negotiate("en-US", "vi") == "en"
     assert negotiate("fr", "vi") == "vi"
     assert negotiate(None, "vi") == "vi"
+
+
+def test_the_files_of_a_locale_are_merged(tmp_path: Path) -> None:
+    folder = tmp_path / "vi" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text('msgid "Map"\nmsgstr "Bản đồ"\n')
+    (folder / "reports.po").write_text('msgid "Report"\nmsgstr "Phản ánh"\n')
+    vi = load_catalogues(tmp_path, ["vi"])["vi"]
+    assert vi.gettext("Map") == "Bản đồ" and vi.gettext("Report") == "Phản ánh"

@@ -29,6 +29,18 @@ PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "apikeys:write": "Create and revoke API keys of machine accounts.",
         "system:health": "Ask whether the service and its database are up (load balancers).",
         "system:metrics": "Read the Prometheus metrics (give a monitoring account an API key).",
+        "telemetry:read": "See sensor entities, their latest values and history "
+        "(public when the deployment publishes context data).",
+        "telemetry:write": "Create, change and delete entities and send observations "
+        "(integration keys; limited to the key's wards and entity types).",
+        "telemetry:command": "Send commands to devices, e.g. dim a streetlight.",
+        "telemetry:manage": "See dead letters and every subscription of one's scope.",
+        "reports:submit": "Submit citizen reports through Open311 for an app or a portal.",
+        "reports:read": "See the reports of one's area with their workflow (personal data masked).",
+        "reports:handle": "Accept, update, transfer, resolve and reject the reports of one's unit.",
+        "reports:read_personal": "See reporters' phone and e-mail unmasked (audited).",
+        "reports:moderate": "Hide public reports, edit their text and redact photos.",
+        "reports:manage": "Define report categories, their routing and states.",
     }
 )
 """Every permission dothi knows, with what it allows."""
@@ -45,6 +57,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     OFFICER = "officer"
     CITIZEN = "citizen"
+    INTEGRATION = "integration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +75,58 @@ ROLES: Mapping[Role, RoleInfo] = MappingProxyType(
         Role.LEADER: RoleInfo(
             "Leader",
             "purple",
-            frozenset({"users:read", "users:write", "orgunits:read", "audit:read"}),
+            frozenset(
+                {
+                    "users:read",
+                    "users:write",
+                    "orgunits:read",
+                    "audit:read",
+                    "telemetry:read",
+                    "telemetry:command",
+                    "telemetry:manage",
+                    "reports:read",
+                    "reports:handle",
+                    "reports:read_personal",
+                    "reports:moderate",
+                }
+            ),
         ),
-        Role.OPERATOR: RoleInfo("IOC operator", "blue", frozenset({"users:read", "orgunits:read"})),
+        Role.OPERATOR: RoleInfo(
+            "IOC operator",
+            "blue",
+            frozenset(
+                {
+                    "users:read",
+                    "orgunits:read",
+                    "telemetry:read",
+                    "telemetry:command",
+                    "telemetry:manage",
+                    "reports:read",
+                    "reports:moderate",
+                }
+            ),
+        ),
         Role.OFFICER: RoleInfo(
-            "Officer", "green", frozenset({"users:read", "orgunits:read", "audit:read"})
+            "Officer",
+            "green",
+            frozenset(
+                {
+                    "users:read",
+                    "orgunits:read",
+                    "audit:read",
+                    "telemetry:read",
+                    "reports:read",
+                    "reports:handle",
+                    "reports:read_personal",
+                }
+            ),
         ),
         Role.CITIZEN: RoleInfo("Citizen", "grey", frozenset()),
+        Role.INTEGRATION: RoleInfo(
+            "Integration (machine)",
+            "teal",
+            frozenset({"telemetry:read", "telemetry:write", "reports:submit"}),
+        ),
     }
 )
 

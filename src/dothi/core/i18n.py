@@ -32,24 +32,29 @@ class Translations:
 
 
 def load_catalogues(directory: Path, locales: Iterable[str] = LOCALES) -> dict[str, Translations]:
-    """Read `<directory>/<locale>/LC_MESSAGES/messages.po` for every locale."""
+    """Read every `<directory>/<locale>/LC_MESSAGES/*.po` of every locale.
+
+    A domain may keep its messages in a file of its own (`reports.po`); the
+    files of a locale are merged into one catalogue.
+    """
     catalogues = {}
     for locale in locales:
-        po_file = directory / locale / "LC_MESSAGES" / "messages.po"
         messages: dict[str, str] = {}
-        if po_file.exists():
-            with po_file.open("rb") as handle:
-                catalog = read_po(handle, locale=locale)
-            messages = {
-                str(message.id): str(message.string)
-                for message in catalog
-                if message.id
-                and isinstance(message.string, str)
-                and message.string
-                and not message.fuzzy
-            }
+        for po_file in sorted((directory / locale / "LC_MESSAGES").glob("*.po")):
+            messages.update(_read_messages(po_file, locale))
         catalogues[locale] = Translations(locale, messages)
     return catalogues
+
+
+def _read_messages(po_file: Path, locale: str) -> dict[str, str]:
+    """The translated, non-fuzzy messages of one .po file."""
+    with po_file.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    return {
+        str(message.id): str(message.string)
+        for message in catalog
+        if message.id and isinstance(message.string, str) and message.string and not message.fuzzy
+    }
 
 
 def negotiate(requested: str | None, default: str) -> str:

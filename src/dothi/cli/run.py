@@ -1,0 +1,96 @@
+"""Running dothi: the web server, and the demo district in one process."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from dothi.accounts.directory import BUNDLED, import_directory
+from dothi.accounts.permissions import SYSTEM
+from dothi.accounts.service import ensure_admin
+from dothi.cli.common import console, open_database
+from dothi.config import Settings
+from dothi.core.clock import SystemClock
+from dothi.core.logs import configure_logging
+from dothi.db.engine import Database
+from dothi.errors import DothiError
+from dothi.places.datasets import load_bundled
+from dothi.web.app import create_app
+
+DEMO_ROOT = "768"  # Quận Phú Nhuận, the seeds' demo district
+
+
+def _serve(settings: Settings, database: Database | None = None, workers: int = 1) -> None:
+    if workers > 1:
+        uvicorn.run(
+            "dothi.web.app:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            access_log=False,
+        )
+        return
+    uvicorn.run(
+        create_app(settings, database=database),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+    )
+
+
+def serve(
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """Serve the web app and APIs with the configured settings (DOTHI_* / dothi.toml)."""
+    settings = Settings()
+    if "secret_key" not in settings.model_fields_set:
+        # A key made up per process would log users out at every restart, and with
+        # several workers each would refuse the others' cookies.
+        raise DothiError("Set DOTHI_SECRET_KEY to a long random string (see the README).")
+    configure_logging(settings.log_json)
+    _serve(settings, workers=workers)
+
+
+def _demo_secret(data_dir: Path) -> str:
+    """The demo's cookie-signing key, kept in the data folder so logins survive a restart."""
+    key_file = data_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Folder of the demo database")] = Path("data"),
+) -> None:
+    """Run the demo district (Phú Nhuận, 15 wards) on SQLite: one process, nothing to install."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        database_url=f"sqlite:///{data_dir / 'dothi.sqlite3'}",
+        secret_key=_demo_secret(data_dir),
+        root_unit=DEMO_ROOT,
+        port=port,
+    )
+    configure_logging(settings.log_json)
+    database = open_database(settings)
+    with database.write() as session:
+        load_bundled(session, "phu-nhuan")
+        import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], SystemClock(), settings.timezone)
+        password = ensure_admin(session)
+    if password:
+        console.print(f"Admin password: {password}", highlight=False, soft_wrap=True)
+    else:
+        console.print(
+            "User admin exists; its password was printed when it was created. A new one: "
+            f"DOTHI_DATABASE_URL={settings.database_url} dothi user passwd admin",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"dothi demo: http://{settings.host}:{settings.port}/login")
+    _serve(settings, database)

@@ -1,0 +1,1 @@
+"""Citizen field reports (phản ánh hiện trường): categories, routing, workflow, ratings."""

@@ -1,0 +1,1 @@
+"""The demo district: realistic synthetic data published through the real ingest paths."""

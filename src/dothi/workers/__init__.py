@@ -1,0 +1,1 @@
+"""Long-running loops: ingest, notifier."""
