@@ -7,9 +7,11 @@ a fast hash is as safe and lets every request look the key up by its hash.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -26,6 +28,7 @@ from dothi.core.clock import Clock
 from dothi.core.ids import random_secret
 from dothi.errors import NotFound
 
+MOSQUITTO_ITERATIONS = 101  # Mosquitto's own default; the secret has 256 random bits
 TOUCH_EVERY = timedelta(minutes=5)
 """`last_used_at` is refreshed at most this often: a busy sensor must not write on every call."""
 
@@ -47,6 +50,18 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def mosquitto_hash(secret: str) -> str:
+    """The secret hashed as Mosquitto's password_file stores it (`$7$`: PBKDF2-SHA512).
+
+    Kept so that `dothi mqtt sync` can let devices log in to the broker with
+    their key as password, though dothi never stores the secret itself.
+    """
+    salt = secrets.token_bytes(12)
+    derived = hashlib.pbkdf2_hmac("sha512", secret.encode(), salt, MOSQUITTO_ITERATIONS)
+    encode = base64.b64encode
+    return f"$7${MOSQUITTO_ITERATIONS}${encode(salt).decode()}${encode(derived).decode()}"
+
+
 def create_api_key(
     session: Session, actor: Principal, user_id: uuid.UUID, data: ApiKeyCreate, clock: Clock
 ) -> ApiKeyCreated:
@@ -59,6 +74,9 @@ def create_api_key(
         name=data.name,
         prefix=secret[:8],
         hash=digest(secret),
+        mqtt_hash=mosquitto_hash(secret),
+        entity_types=sorted(set(data.entity_types)) if data.entity_types is not None else None,
+        provision=data.provision,
         created_at=clock.now(),
     )
     session.add(key)
@@ -101,7 +119,9 @@ def authenticate_api_key(session: Session, secret: str) -> KeyMatch | None:
     user = session.get(User, key.user_id)
     if user is None or not user.active:
         return None
-    return KeyMatch(key.id, principal_for(session, user), key.last_used_at)
+    limits = frozenset(key.entity_types) if key.entity_types is not None else None
+    principal = replace(principal_for(session, user), entity_types=limits, provision=key.provision)
+    return KeyMatch(key.id, principal, key.last_used_at)
 
 
 def touch_api_key(session: Session, key_id: uuid.UUID, clock: Clock) -> None:

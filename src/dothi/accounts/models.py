@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dothi.accounts.permissions import Role
 from dothi.accounts.privacy import personal
 from dothi.core.ids import new_id
-from dothi.db.base import Base
+from dothi.db.base import Base, JSONDoc
 
 
 class OrgUnitKind(StrEnum):
@@ -87,6 +87,12 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(8))
     # SHA-256 of the secret: the secret has 256 random bits, so a slow hash adds nothing.
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key as an MQTT password, hashed the way Mosquitto's password_file wants it.
+    mqtt_hash: Mapped[str | None] = mapped_column(String(200))
+    # Integration limits: entity types the key may write (None: any) and whether it
+    # may create entities it has not seen; its wards are its user's scope.
+    entity_types: Mapped[list[str] | None] = mapped_column(JSONDoc)
+    provision: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

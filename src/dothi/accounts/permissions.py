@@ -158,6 +158,10 @@ class Principal:
     role: Role | None
     scope_paths: tuple[str, ...] = ()
     org_unit_id: uuid.UUID | None = None
+    # Limits of an integration key: the entity types it may write (None: any) and
+    # whether it may create entities nobody registered.
+    entity_types: frozenset[str] | None = None
+    provision: bool = False
 
     @property
     def is_authenticated(self) -> bool:
@@ -176,6 +180,10 @@ class Principal:
         if unit_path is None:
             return any(is_root_path(path) for path in self.scope_paths)
         return any(unit_path.startswith(path) for path in self.scope_paths)
+
+    def writes_type(self, entity_type: str) -> bool:
+        """Whether the principal's key limits allow writing entities of this type."""
+        return self.entity_types is None or entity_type in self.entity_types
 
     def require(self, permission: str) -> None:
         """Raise NotAuthenticated (anonymous) or Forbidden unless the principal `can`."""

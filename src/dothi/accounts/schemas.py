@@ -63,6 +63,8 @@ Email = Annotated[
 Phone = Annotated[Text, AfterValidator(_phone)]
 Code = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Filter = Annotated[Text, StringConstraints(max_length=100)]
+EntityType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+"""An NGSI-LD entity type name, e.g. AirQualityObserved."""
 Limit = Annotated[int, Field(ge=1, le=500)]
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 
@@ -176,9 +178,13 @@ class OrgUnitQuery(PageQuery):
 
 
 class ApiKeyCreate(_In):
-    """A new API key for a machine account."""
+    """A new API key for a machine account, optionally limited for integrations."""
 
     name: Name
+    entity_types: list[EntityType] | None = Field(
+        None, description="Entity types the key may write (None: any type)."
+    )
+    provision: bool = Field(False, description="Whether the key may create unknown entities.")
 
 
 class ApiKeyOut(BaseModel):
@@ -190,6 +196,8 @@ class ApiKeyOut(BaseModel):
     user_id: uuid.UUID
     name: str
     prefix: str
+    entity_types: list[str] | None
+    provision: bool
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

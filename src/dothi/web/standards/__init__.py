@@ -1,0 +1,1 @@
+"""Standard APIs spoken by dothi: NGSI-LD, Open311 GeoReport v2."""
