@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from datetime import date, time, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, SecretStr
@@ -23,6 +24,23 @@ def _network(value: str) -> str:
     """Accept an IP address or a network in CIDR notation (`10.0.0.0/8`)."""
     ipaddress.ip_network(value, strict=False)
     return value
+
+
+def _hours(value: str) -> str:
+    """Accept a span of office hours `HH:MM-HH:MM` that ends after it starts."""
+    start, _, end = value.partition("-")
+    if time.fromisoformat(start.strip()) >= time.fromisoformat(end.strip()):
+        raise ValueError(f"office hours {value!r} end before they start")
+    return value
+
+
+LUNAR_HOLIDAYS = (
+    # Tết and Hùng Kings' day follow the lunar calendar: the government announces them yearly.
+    *(date(2025, 1, 25) + timedelta(days=n) for n in range(9)),
+    date(2025, 4, 7),
+    *(date(2026, 2, 14) + timedelta(days=n) for n in range(9)),
+    date(2026, 4, 27),
+)
 
 
 class Settings(BaseSettings):
@@ -72,6 +90,21 @@ class Settings(BaseSettings):
     )
     mqtt_tenant: str = Field(
         "default", description="Tenant part of the MQTT topics: dothi/v1/<tenant>/<entity>/attrs."
+    )
+    open311_jurisdiction_id: str = Field(
+        "dothi", description="The Open311 jurisdiction_id this deployment answers to."
+    )
+    working_hours: list[Annotated[str, AfterValidator(_hours)]] = Field(
+        ["07:30-11:30", "13:00-17:00"],
+        description="Office hours of a working day (local time): report deadlines count them.",
+    )
+    holidays: list[date] = Field(
+        list(LUNAR_HOLIDAYS),
+        description="Days off besides weekends and the fixed public holidays (1/1, 30/4, 1/5, "
+        "2/9 and 1/9): Tết, Hùng Kings' day and days moved by government decision.",
+    )
+    report_accept_hours: float = Field(
+        8, gt=0, description="Working hours a unit has to accept a report routed to it."
     )
 
     @classmethod

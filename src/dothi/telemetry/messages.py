@@ -1,0 +1,58 @@
+"""What the ingest pipeline takes in and gives back, whatever the transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dothi.accounts.permissions import Principal
+from dothi.core.events import EventType
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message as it arrived: who sent it, for which entity, the raw payload.
+
+    The payload is the transport's bytes, parsed by the pipeline, so that a bad
+    one is kept in the dead letters exactly as it came.
+    """
+
+    source: str  # mqtt, http, ngsi-ld, simulator
+    entity_id: str
+    payload: bytes
+    received_at: datetime
+    principal: Principal
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One value of one attribute of one entity at one time, validated."""
+
+    entity_id: str
+    attribute: str
+    observed_at: datetime
+    value: float | str | None
+    unit_code: str | None = None
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What became of a batch: readings stored (new), duplicates ignored, messages refused."""
+
+    stored: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    entities: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationsStored:
+    """A batch of observations was committed; what changed, for rules and live views."""
+
+    entity_ids: frozenset[str]
+    stored: int
+    newest: datetime | None
+
+
+OBSERVATIONS_STORED: EventType[ObservationsStored] = EventType("telemetry.observations_stored")
