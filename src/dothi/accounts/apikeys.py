@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from pydantic import SecretStr
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -21,12 +22,13 @@ from dothi.accounts import audit
 from dothi.accounts.identity import principal_for
 from dothi.accounts.models import ApiKey, User
 from dothi.accounts.orgunits import Place
-from dothi.accounts.permissions import Principal
-from dothi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from dothi.accounts.service import managed_user, visible_user
+from dothi.accounts.permissions import SYSTEM, Principal, Role, permissions_of
+from dothi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, UserCreate
+from dothi.accounts.service import create_user, managed_user, visible_user
 from dothi.core.clock import Clock
 from dothi.core.ids import random_secret
 from dothi.errors import NotFound
+from dothi.places.service import root_unit_ids
 
 MOSQUITTO_ITERATIONS = 101  # Mosquitto's own default; the secret has 256 random bits
 TOUCH_EVERY = timedelta(minutes=5)
@@ -60,6 +62,30 @@ def mosquitto_hash(secret: str) -> str:
     derived = hashlib.pbkdf2_hmac("sha512", secret.encode(), salt, MOSQUITTO_ITERATIONS)
     encode = base64.b64encode
     return f"$7${MOSQUITTO_ITERATIONS}${encode(salt).decode()}${encode(derived).decode()}"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerLogin:
+    """A live key as an MQTT broker login: the key's prefix is the username."""
+
+    prefix: str
+    mqtt_hash: str
+
+
+def broker_logins(session: Session, actor: Principal, permission: str) -> list[BrokerLogin]:
+    """Live keys (not revoked, user active) whose user's role grants `permission`, oldest first."""
+    actor.require("apikeys:write")
+    rows = session.execute(
+        select(ApiKey.prefix, ApiKey.mqtt_hash, User.role)
+        .join(User, User.id == ApiKey.user_id)
+        .where(ApiKey.revoked_at.is_(None), User.active, ApiKey.mqtt_hash.is_not(None))
+        .order_by(ApiKey.created_at, ApiKey.prefix)
+    )
+    return [
+        BrokerLogin(prefix, mqtt_hash)
+        for prefix, mqtt_hash, role in rows
+        if mqtt_hash is not None and permission in permissions_of(role)
+    ]
 
 
 def create_api_key(
@@ -109,6 +135,27 @@ def revoke_api_key(
         session.flush()
         _record(session, clock, actor, "apikey.revoke", key, user.username, place)
     return ApiKeyOut.model_validate(key)
+
+
+def ensure_integration_key(
+    session: Session, clock: Clock, username: str = "integration"
+) -> str | None:
+    """Create a machine user over every tree with an integration key that may create entities.
+
+    Returns the key's secret (to be printed once), or None when the user exists already.
+    """
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        return None
+    roots = root_unit_ids(session, clock.now().date())
+    data = UserCreate(
+        username=username,
+        password=SecretStr(random_secret(24)),  # never used: the machine logs in with its key
+        role=Role.INTEGRATION,
+        scope_unit_ids=roots,
+    )
+    user = create_user(session, SYSTEM, data, clock)
+    key = ApiKeyCreate(name=f"{username} (demo)", provision=True)
+    return create_api_key(session, SYSTEM, user.id, key, clock).secret
 
 
 def authenticate_api_key(session: Session, secret: str) -> KeyMatch | None:

@@ -38,19 +38,24 @@ class Reading:
 
 @dataclass(slots=True)
 class BatchOutcome:
-    """What became of a batch: readings stored (new), duplicates ignored, messages refused."""
+    """What became of a batch: readings stored (new), duplicates ignored, messages refused.
+
+    `refused` holds (position in the batch, reason) of every message sent to the
+    dead letters, so a caller can report per line.
+    """
 
     stored: int = 0
     duplicates: int = 0
-    dead_letters: int = 0
-    entities: set[str] = field(default_factory=set)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    changes: dict[str, set[str]] = field(default_factory=dict)
+    newest: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ObservationsStored:
     """A batch of observations was committed; what changed, for rules and live views."""
 
-    entity_ids: frozenset[str]
+    changes: dict[str, frozenset[str]]  # entity id → attributes with new values
     stored: int
     newest: datetime | None
 
