@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from dothi.db.engine import Database
+from dothi.web.auth import is_guard
 from tests.helpers import admin_api_key
 
 
@@ -88,10 +89,7 @@ def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
 
 
 def _guarded(route: APIRoute) -> bool:
-    return any(
-        getattr(dependency.call, "__qualname__", "").startswith("require.")
-        for dependency in route.dependant.dependencies
-    )
+    return any(is_guard(dependency.call) for dependency in route.dependant.dependencies)
 
 
 def test_every_route_declares_its_permission(client: TestClient) -> None:

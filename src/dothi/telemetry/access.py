@@ -22,3 +22,9 @@ def check_provision(principal: Principal, entity_type: str) -> None:
     if not principal.provision:
         raise Forbidden("Unknown entity, and this key may not create entities.")
     check_write(principal, entity_type, None)
+
+
+def check_command(principal: Principal, unit_path: str | None) -> None:
+    """Raise Forbidden unless `principal` may command a device placed there."""
+    principal.require("telemetry:command")
+    principal.require_sight(unit_path)

@@ -23,6 +23,7 @@ class Incoming:
     received_at: datetime
     principal: Principal
     topic: str | None = None
+    problem: str | None = None  # set by a transport that already knows the message is bad
 
 
 @dataclass(frozen=True, slots=True)

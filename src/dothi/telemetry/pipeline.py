@@ -89,11 +89,14 @@ def store_batch(
     outcome.duplicates = len(readings) - stored.count
     if on_change is not None and outcome.changes:
         on_change(session, outcome.changes, now)
+    outcome.refused.sort()
     return outcome
 
 
 def _parse(message: Incoming) -> dict[str, Any]:
     """The attribute document of a message, or Refused saying what is wrong with it."""
+    if message.problem is not None:
+        raise Refused(message.problem)
     if type_of(message.entity_id) is None:
         raise Refused(f"Entity id {message.entity_id[:100]!r} is not urn:ngsi-ld:<Type>:<id>.")
     try:
@@ -187,9 +190,14 @@ class Pipeline:
             outcome = store_batch(
                 session, messages, now, local_date(now, self.zone), self.on_change
             )
-        if outcome.changes:
-            changes = {entity: frozenset(attrs) for entity, attrs in outcome.changes.items()}
-            self.bus.publish(
-                OBSERVATIONS_STORED, ObservationsStored(changes, outcome.stored, outcome.newest)
-            )
+        announce(self.bus, outcome)
         return outcome
+
+
+def announce(bus: EventBus, outcome: BatchOutcome) -> None:
+    """Tell the bus what a committed batch changed (nothing when it stored nothing new)."""
+    if outcome.changes:
+        changes = {entity: frozenset(attrs) for entity, attrs in outcome.changes.items()}
+        bus.publish(
+            OBSERVATIONS_STORED, ObservationsStored(changes, outcome.stored, outcome.newest)
+        )

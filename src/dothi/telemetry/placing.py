@@ -24,12 +24,11 @@ def point_of(location: Any) -> tuple[float, float] | None:
     if not isinstance(geometry, Mapping) or geometry.get("type") != "Point":
         return None
     coordinates = geometry.get("coordinates")
-    valid = (
+    if not (
         isinstance(coordinates, list | tuple)
         and len(coordinates) in (2, 3)
         and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates)
-    )
-    if not valid:
+    ):
         raise InvalidInput("location: a Point needs [longitude, latitude] numbers.")
     lon, lat = float(coordinates[0]), float(coordinates[1])
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -48,3 +47,8 @@ def place(session: Session, entity: Entity, location: Any, day: date) -> None:
 def ward_paths(session: Session, entities: list[Entity]) -> dict[uuid.UUID, str]:
     """The tree path of every ward these entities are in, for scope checks."""
     return unit_paths(session, {e.admin_unit_id for e in entities if e.admin_unit_id is not None})
+
+
+def entity_path(session: Session, entity: Entity) -> str | None:
+    """The tree path of the entity's ward (None: unplaced)."""
+    return ward_paths(session, [entity]).get(entity.admin_unit_id) if entity.admin_unit_id else None
