@@ -33,7 +33,8 @@ from dothi.telemetry.messages import (
 )
 from dothi.telemetry.models import DeadLetter, Entity
 from dothi.telemetry.placing import place, ward_paths
-from dothi.telemetry.readings import split_attributes, store_readings
+from dothi.telemetry.readings import split_attributes
+from dothi.telemetry.store import store_readings
 from dothi.telemetry.types import type_of
 
 ChangeHook = Callable[[Session, dict[str, set[str]], datetime], object]

@@ -37,9 +37,6 @@ class EntityType:
     label: str
     attributes: tuple[AttributeSpec, ...]
 
-    def attribute(self, name: str) -> AttributeSpec | None:
-        return next((spec for spec in self.attributes if spec.name == name), None)
-
 
 def _concentration(name: str) -> AttributeSpec:
     return AttributeSpec(name, unit_code="GQ", minimum=0)  # GQ: microgram per cubic metre
@@ -150,7 +147,9 @@ def type_of(entity_id: str) -> str | None:
     return match["type"] if match else None
 
 
+_SPECS = {(t.name, spec.name): spec for t in _TYPES for spec in t.attributes}
+
+
 def spec_of(entity_type: str, attribute: str) -> AttributeSpec | None:
     """How an attribute of a type is described, if dothi knows it."""
-    known = ENTITY_TYPES.get(entity_type)
-    return known.attribute(attribute) if known else None
+    return _SPECS.get((entity_type, attribute))
