@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from dothi.accounts.apikeys import authenticate_api_key
 from dothi.accounts.directory import BUNDLED
 from dothi.accounts.identity import authenticate
 from dothi.cli import app
+from dothi.config import Settings
 from dothi.core.clock import SystemClock
 from dothi.db.engine import Database
+from dothi.db.migrate import head_revision
 from dothi.places.datasets import dataset_path
 
 
@@ -28,7 +31,7 @@ def run(database_url: str) -> CliRunner:
 def test_db_upgrade_is_idempotent(run: CliRunner) -> None:
     first = run.invoke(app, ["db", "upgrade"])
     assert first.exit_code == 0, first.output
-    assert "0002_accounts" in first.output
+    assert f"→ {head_revision()}" in first.output
     assert run.invoke(app, ["db", "upgrade"]).exit_code == 0
 
 
@@ -115,3 +118,22 @@ def test_places_list_finds_wards_without_diacritics(run: CliRunner) -> None:
     assert answer.exit_code == 0, answer.output
     assert "27052" in answer.output and "Phường 7" in answer.output
     assert "Phường 9" not in answer.output
+
+
+def test_user_key_prints_a_working_limited_key(tmp_path: Path) -> None:
+    env = {"DOTHI_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+    runner = CliRunner()
+    added = runner.invoke(app, ["user", "add", "gateway", "--role", "integration"], env=env)
+    assert added.exit_code == 0, added.output
+    result = runner.invoke(
+        app, ["user", "key", "gateway", "--name", "lights", "--type", "Streetlight"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.output.rsplit(":", 1)[1].strip()
+    database = Database.from_settings(Settings(database_url=env["DOTHI_DATABASE_URL"]))
+    with database.read() as session:
+        match = authenticate_api_key(session, secret)
+    database.dispose()
+    assert match is not None and match.principal.entity_types == frozenset({"Streetlight"})
+    unknown = runner.invoke(app, ["user", "key", "nobody", "--name", "x"], env=env)
+    assert unknown.exit_code != 0

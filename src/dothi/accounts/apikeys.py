@@ -25,7 +25,7 @@ from dothi.accounts.orgunits import Place
 from dothi.accounts.permissions import SYSTEM, Principal, Role, permissions_of
 from dothi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, UserCreate
 from dothi.accounts.service import create_user, managed_user, visible_user
-from dothi.core.clock import Clock
+from dothi.core.clock import Clock, SystemClock
 from dothi.core.ids import random_secret
 from dothi.errors import NotFound
 from dothi.places.service import root_unit_ids
@@ -156,6 +156,16 @@ def ensure_integration_key(
     user = create_user(session, SYSTEM, data, clock)
     key = ApiKeyCreate(name=f"{username} (demo)", provision=True)
     return create_api_key(session, SYSTEM, user.id, key, clock).secret
+
+
+def add_api_key_cli(
+    session: Session, username: str, data: ApiKeyCreate, clock: Clock | None = None
+) -> str:
+    """A new key for `username` (CLI, acting as the system); returns its secret."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound("No such user.")
+    return create_api_key(session, SYSTEM, user.id, data, clock or SystemClock()).secret
 
 
 def authenticate_api_key(session: Session, secret: str) -> KeyMatch | None:

@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
+from dothi.accounts.apikeys import add_api_key_cli
 from dothi.accounts.audit import verify
 from dothi.accounts.directory import import_directory
 from dothi.accounts.permissions import SYSTEM
+from dothi.accounts.schemas import ApiKeyCreate
 from dothi.accounts.service import add_user_cli, reset_password
 from dothi.cli.common import console, open_database, progress_bar
 from dothi.config import Settings
@@ -110,6 +112,23 @@ def user_add(
     with database.write() as session:
         password = add_user_cli(session, username, role, scope, org_unit, full_name)
     console.print(f"User {username} created. Password: [bold]{password}[/bold]")
+
+
+@user_app.command("key")
+def user_key(
+    username: str,
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. the gateway's name")],
+    entity_type: Annotated[
+        list[str], typer.Option("--type", help="Entity type the key may write (repeat; none: any)")
+    ] = [],  # noqa: B006
+    provision: Annotated[bool, typer.Option(help="May create entities nobody registered")] = False,
+) -> None:
+    """Create an API key for a user (an integration); the key is printed once."""
+    database = open_database(Settings())
+    limits = ApiKeyCreate(name=name, entity_types=entity_type or None, provision=provision)
+    with database.write() as session:
+        secret = add_api_key_cli(session, username, limits)
+    console.print(f"API key of {username}: [bold]{secret}[/bold]", highlight=False, soft_wrap=True)
 
 
 @user_app.command("passwd")

@@ -6,16 +6,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dothi.config import Settings
+from dothi.core.clock import SystemClock
 from dothi.db.engine import Database
 from dothi.db.migrate import upgrade
+from dothi.telemetry.partitions import ensure_ahead
 
 console = Console()
 
 
 def open_database(settings: Settings) -> Database:
-    """The configured database, migrated to the newest schema."""
+    """The configured database, migrated, with the partitions of the coming months."""
     database = Database.from_settings(settings)
     upgrade(database.engine)
+    with database.write() as session:
+        ensure_ahead(session, SystemClock().now())
     return database
 
 
