@@ -3,7 +3,8 @@
 Every test that asks for `database_url` (or what builds on it: `db`, `client`)
 runs twice, on SQLite and on PostgreSQL. PostgreSQL comes from
 DOTHI_TEST_DATABASE_URL (a superuser URL) or a throwaway cluster; where neither
-is possible the PostgreSQL run skips, unless DOTHI_REQUIRE_SERVICES=1.
+is possible the PostgreSQL run skips, unless DOTHI_REQUIRE_SERVICES=1. Tests that
+need an MQTT broker (`broker`) start Mosquitto the same way, or skip without it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dothi.config import Settings
 from dothi.db.engine import Database, make_engine
 from dothi.db.migrate import upgrade
 from dothi.web.app import create_app
+from tests.mqtt import Broker, mosquitto_binary, running_broker
 from tests.pg import pg_bindir, throwaway_cluster
 
 REQUIRE_SERVICES = os.environ.get("DOTHI_REQUIRE_SERVICES") == "1"
@@ -48,6 +50,23 @@ def pg_admin_url() -> Iterator[str]:
     assert bindir is not None
     with throwaway_cluster(bindir) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def mosquitto() -> str:
+    """The Mosquitto executable; tests that need a broker skip (or fail in CI) without it."""
+    binary = mosquitto_binary()
+    if binary is None:
+        missing_service("Mosquitto is not installed (apt-get install mosquitto)")
+    assert binary is not None
+    return binary
+
+
+@pytest.fixture
+def broker(mosquitto: str, tmp_path: Path) -> Iterator[Broker]:
+    """A Mosquitto of its own for the test, anonymous, with the shipped no-drop settings."""
+    with running_broker(mosquitto, tmp_path / "broker") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
