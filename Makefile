@@ -20,7 +20,14 @@ $(VENV)/.dev: $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(BIN)/dothi demo $(DEMO_ARGS)
 
-test: $(VENV)/.dev
+# Third-party NGSI-LD clients whose pins clash with ours (ngsildclient: httpx 0.23, rich 12),
+# in their own environment; the acceptance tests run them as separate processes.
+$(VENV)/.clients: $(VENV)/.runtime
+	test -x .venv-clients/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python .venv-clients
+	$(BIN)/uv pip install --python .venv-clients/bin/python --quiet ngsildclient==0.5.2
+	touch $@
+
+test: $(VENV)/.dev $(VENV)/.clients
 	$(BIN)/pytest -v
 
 lint: $(VENV)/.dev
@@ -37,4 +44,4 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format src tests bench scripts
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data test-artifacts
+	rm -rf $(VENV) .venv-clients .mypy_cache .ruff_cache .pytest_cache data test-artifacts

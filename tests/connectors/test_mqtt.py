@@ -10,10 +10,16 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from dothi.accounts.apikeys import create_api_key, revoke_api_key
-from dothi.accounts.models import User
+from dothi.accounts.apikeys import (
+    broker_logins,
+    create_api_key,
+    ensure_integration_key,
+    revoke_api_key,
+)
+from dothi.accounts.models import User, UserScope
 from dothi.accounts.permissions import SYSTEM, Role
 from dothi.accounts.schemas import ApiKeyCreate
 from dothi.cli import app
@@ -28,11 +34,17 @@ from dothi.connectors.mqtt import (
     parse_broker_url,
     shared_attrs_subscription,
 )
+from dothi.connectors.mqtt_auth import broker_accounts
 from dothi.connectors.publisher import WindowedPublisher, publish_command
 from dothi.core.clock import SystemClock
+from dothi.core.events import EventBus
 from dothi.db.engine import Database
 from dothi.errors import InvalidInput
+from dothi.places.models import AdminUnit
+from dothi.places.service import root_unit_ids
+from dothi.telemetry.pipeline import Pipeline
 from tests.mqtt import Broker, running_broker, wait_for
+from tests.telemetry.helpers import WARD_7, WARD_9, message
 
 ENTITY = "urn:ngsi-ld:Streetlight:pn-001"
 
@@ -139,13 +151,16 @@ def test_a_command_reaches_the_device(broker: Broker) -> None:
 
 
 def _integration_key(db: Database, username: str) -> tuple[uuid.UUID, uuid.UUID, str]:
-    """A machine user (set-up data) with an integration key: user id, key id, secret."""
+    """A machine user over the whole tree with a key free of limits: user id, key id, secret."""
     clock = SystemClock()
     with db.write() as session:
         user = User(username=username, role=Role.INTEGRATION, created_at=clock.now())
         session.add(user)
         session.flush()
-        key = create_api_key(session, SYSTEM, user.id, ApiKeyCreate(name="sensors"), clock)
+        for root in root_unit_ids(session, clock.now().date()):
+            session.add(UserScope(user_id=user.id, admin_unit_id=root))
+        data = ApiKeyCreate(name="sensors", provision=True)
+        key = create_api_key(session, SYSTEM, user.id, data, clock)
     return user.id, key.id, key.secret
 
 
@@ -158,8 +173,9 @@ def _logs_in(address: BrokerAddress) -> bool:
 
 
 def test_keys_synced_by_dothi_mqtt_sync_log_in_and_wrong_ones_do_not(
-    mosquitto: str, tmp_path: Path, database_url: str, db: Database
+    mosquitto: str, tmp_path: Path, database_url: str, demo_db: Database
 ) -> None:
+    db = demo_db
     user_id, key_id, secret = _integration_key(db, "sensors")
     with running_broker(mosquitto, tmp_path / "broker", secured=True) as broker:
         run = CliRunner(
@@ -203,3 +219,46 @@ def test_keys_synced_by_dothi_mqtt_sync_log_in_and_wrong_ones_do_not(
         answer = run.invoke(app, sync)
         assert "0 device logins" in answer.output
         wait_for("the broker to forget the revoked key", lambda: not _logs_in(device))
+
+
+def test_a_refused_publish_frees_its_place_in_the_window(broker: Broker) -> None:
+    with WindowedPublisher(broker.address(), window=2) as publisher:
+        for _ in range(3):
+            with pytest.raises(ValueError):
+                publisher.publish("dothi/v1/t/+/attrs", b"{}")  # wildcards cannot be published to
+        info = publisher.publish("dothi/v1/t/urn:ngsi-ld:Device:x/attrs", b"{}")
+        info.wait_for_publish(10)
+        assert info.is_published()
+
+
+def test_a_limited_key_may_publish_only_to_its_own_entities(demo_db: Database) -> None:
+    pipeline = Pipeline(demo_db, EventBus(), SystemClock(), "Asia/Ho_Chi_Minh")
+    placed = [
+        ("urn:ngsi-ld:WasteContainer:w7", WARD_7),
+        ("urn:ngsi-ld:Streetlight:w7", WARD_7),
+        ("urn:ngsi-ld:WasteContainer:w9", WARD_9),
+    ]
+    pipeline.ingest(
+        [
+            message(entity_id, {"location": {"type": "Point", "coordinates": list(point)}})
+            for entity_id, point in placed
+        ]
+    )
+    clock = SystemClock()
+    with demo_db.write() as session:
+        ward_7 = session.scalars(select(AdminUnit.id).where(AdminUnit.name == "Phường 7")).one()
+        user = User(username="bins.p7", role=Role.INTEGRATION, created_at=clock.now())
+        session.add(user)
+        session.flush()
+        session.add(UserScope(user_id=user.id, admin_unit_id=ward_7))
+        limits = ApiKeyCreate(name="bins", entity_types=["WasteContainer"])
+        create_api_key(session, SYSTEM, user.id, limits, clock)
+        unlimited = ensure_integration_key(session, clock)
+    assert unlimited is not None
+    with demo_db.read() as session:
+        logins = broker_logins(session, SYSTEM, "telemetry:write")
+        accounts = {a.username: a for a in broker_accounts(session, logins, "t", None)}
+    assert accounts[unlimited[:8]].write == ("dothi/v1/t/+/attrs",)
+    bins = next(a for name, a in accounts.items() if name != unlimited[:8])
+    assert bins.write == ("dothi/v1/t/urn:ngsi-ld:WasteContainer:w7/attrs",)
+    assert bins.read == ("dothi/v1/t/urn:ngsi-ld:WasteContainer:w7/cmd",)

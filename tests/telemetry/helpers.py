@@ -16,6 +16,7 @@ from dothi.telemetry.messages import Incoming
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 WARD_7 = (106.68893, 10.80065)
 """A point in Phường 7, Phú Nhuận (from the bundled boundaries)."""
+WARD_9 = (106.67400, 10.80665)
 PROVISIONER = replace(SYSTEM, username="device-gateway", provision=True)
 
 

@@ -14,6 +14,7 @@ from dothi.accounts.schemas import ApiKeyCreate
 from dothi.core.clock import FixedClock
 from dothi.core.events import EventBus
 from dothi.db.engine import Database
+from dothi.places.service import list_units
 from dothi.telemetry.messages import OBSERVATIONS_STORED, ObservationsStored
 from dothi.telemetry.models import (
     DeadLetter,
@@ -132,3 +133,56 @@ def test_keys_are_held_to_their_types_wards_and_provisioning(demo_db: Database) 
     assert "type AirQualityObserved" in reasons[0]
     assert "may not create" in reasons[1]
     assert "outside your area" in reasons[2]
+
+
+def test_poison_values_are_dead_lettered_not_fatal(demo_db: Database) -> None:
+    pipeline, _ = _pipeline(demo_db)
+    poison = [
+        b'{"pm25": 1' + b"0" * 400 + b"}",  # beyond a float
+        b'{"pm25": 1' + b"0" * 5000 + b"}",  # beyond Python's int parsing limit
+        b'{"pm25": NaN}',
+        b'{"pm25": {"value": 1.0, "observedAt": "0001-01-01T00:00:00+01:00"}}',
+        b'{"name": "tr\\u0000m"}',  # PostgreSQL cannot store a NUL
+        b'{"location": {"type": "Point", "coordinates": [1' + b"0" * 400 + b", 10]}}",
+    ]
+    messages = [message(STATION, payload) for payload in poison]
+    messages += [message("urn:ngsi-ld:AirQualityObserved:a\x00b", {"pm25": 1.0})]
+    messages += [message(STATION, {"pm25": 7.0})]
+    outcome = pipeline.ingest(messages)
+    assert outcome.stored == 1
+    assert [position for position, _ in outcome.refused] == list(range(len(poison) + 1))
+    assert _count(demo_db, DeadLetter) == len(poison) + 1
+
+
+def test_messages_without_observed_at_are_dated_on_arrival(demo_db: Database) -> None:
+    pipeline, _ = _pipeline(demo_db)
+    first = message(STATION, {"pm25": 10.0}, received_at=NOW - timedelta(seconds=2))
+    second = message(STATION, {"pm25": 20.0}, received_at=NOW - timedelta(seconds=1))
+    assert pipeline.ingest([first, second]).stored == 2
+    with demo_db.read() as session:
+        latest = session.scalars(select(EntityAttribute)).one()
+    assert latest.number == 20.0
+
+
+def test_a_refused_message_leaves_no_entity_behind(demo_db: Database) -> None:
+    pipeline, _ = _pipeline(demo_db)
+    secret = integration_key(demo_db)
+    provisioning = key_principal(demo_db, secret)
+    ward_only = replace(provisioning, scope_paths=(_ward_path(demo_db, "Phường 9"),))
+    outside = {"location": {"type": "Point", "coordinates": list(WARD_7)}, "pm25": 5.0}
+    bad_value = {"pm25": "high"}
+    outcome = pipeline.ingest(
+        [
+            message("urn:ngsi-ld:AirQualityObserved:elsewhere", outside, ward_only),
+            message("urn:ngsi-ld:AirQualityObserved:bad", bad_value, provisioning),
+        ]
+    )
+    assert outcome.refused[0] == (0, "This is outside your area.")
+    assert len(outcome.refused) == 2
+    assert _count(demo_db, Entity) == 0
+
+
+def _ward_path(database: Database, name: str) -> str:
+    with database.read() as session:
+        wards = list_units(session, level="ward", q=name)
+    return next(unit.path for unit in wards if unit.name == name)

@@ -49,14 +49,21 @@ def test_a_jsonl_backfill_reports_refused_lines_by_number(
             f'{{"entity": "{STATION}", "attribute": "pm25", "value": 12.5, '
             '"observedAt": "2026-11-01T07:00:00+07:00"}',
             "{broken",
-            f'{{"entity": "{STATION}", "attrs": {{"pm10": 30, "temperature": 29.5}}}}',
+            f'{{"entity": "{STATION}", "attrs": {{"pm10": {{"value": 30, "observedAt": "{START}"}}, '
+            f'"temperature": {{"value": 29.5, "observedAt": "{START}"}}}}}}',
             "",
             f'{{"entity": "{STATION}", "attribute": "pm25"}}',
+            f'{{"entity": "{STATION}", "attribute": "pm25", "value": 3}}',  # no observedAt
+            f'{{"entity": "{STATION}", "attribute": "pm25", "value": 1{"0" * 400}, '
+            '"observedAt": "2026-11-01T07:00:00+07:00"}',
         ]
     )
     report = _jsonl(client, key, body)
-    assert (report["lines"], report["stored"], report["refused"]) == (4, 3, 2)
-    assert [error["line"] for error in report["errors"]] == [2, 5]  # type: ignore[attr-defined]
+    assert (report["lines"], report["stored"], report["refused"]) == (6, 3, 4)
+    errors = report["errors"]
+    assert [e["line"] for e in errors] == [2, 5, 6, 7]  # type: ignore[attr-defined]
+    assert "observedAt is required" in errors[2]["reason"]  # type: ignore[index]
+    assert "plausible" in errors[3]["reason"]  # type: ignore[index]
     with demo_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Observation)) == 3
         payloads = set(session.scalars(select(DeadLetter.payload)))
@@ -67,7 +74,7 @@ def test_a_csv_backfill_and_its_header_are_checked(client: TestClient, demo_db: 
     key = integration_key(demo_db)
     headers = {"X-API-Key": key, "Content-Type": "text/csv"}
     body = (
-        "entity,attribute,value,observedAt,unitCode\n"
+        "\ufeffentity,attribute,value,observedAt,unitCode\r\n"  # as Excel saves it
         f"{STATION},pm25,18.0,2026-11-01T00:00:00Z,GQ\n"
         f"{STATION},pm25,not-a-number,2026-11-01T00:01:00Z,GQ\n"
         f"{STATION},pm25,19.0\n"
@@ -146,7 +153,8 @@ def test_dead_letters_are_for_managers(client: TestClient, demo_db: Database) ->
 def test_a_command_is_recorded_and_audited(client: TestClient, demo_db: Database) -> None:
     key = integration_key(demo_db)
     light = "urn:ngsi-ld:Streetlight:pn-0001"
-    _jsonl(client, key, f'{{"entity": "{light}", "attrs": {{"powerState": "on"}}}}')
+    on = f'{{"powerState": {{"value": "on", "observedAt": "{START.isoformat()}"}}}}'
+    _jsonl(client, key, f'{{"entity": "{light}", "attrs": {on}}}')
     body = {"name": "dim", "arguments": {"illuminanceLevel": 0.3}}
     url = f"/api/v1/entities/{light}/commands"
     assert client.post(url, json=body, headers={"X-API-Key": key}).status_code == 403
@@ -163,3 +171,27 @@ def test_dead_letters_are_counted_in_the_metrics(client: TestClient, demo_db: Da
     _jsonl(client, integration_key(demo_db), "{broken\n{also broken")
     metrics = client.get("/metrics", headers=admin_api_key(demo_db)).text
     assert 'dothi_dead_letters{source="http"} 2.0' in metrics
+
+
+def test_series_read_raw_rows_when_the_window_ends_inside_an_hour(
+    client: TestClient, demo_db: Database
+) -> None:
+    _backfill(client, integration_key(demo_db), hours=1)
+    params = {
+        "attr": "pm25",
+        "from": START.isoformat(),
+        "to": (START + timedelta(minutes=20)).isoformat(),
+        "agg": "max",
+    }
+    answer = client.get(
+        f"/api/v1/entities/{STATION}/series", params=params, headers=admin_api_key(demo_db)
+    ).json()
+    assert answer["source"] == "observations" and answer["points"][0]["v"] == 19
+
+
+def test_series_refuse_times_out_of_history(client: TestClient, demo_db: Database) -> None:
+    params = {"attr": "pm25", "from": "0001-01-01T00:00:00+01:00", "to": "2026-01-01T00:00:00Z"}
+    answer = client.get(
+        f"/api/v1/entities/{STATION}/series", params=params, headers=admin_api_key(demo_db)
+    )
+    assert answer.status_code == 422 and "range" in answer.text

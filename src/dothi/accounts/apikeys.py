@@ -70,21 +70,22 @@ class BrokerLogin:
 
     prefix: str
     mqtt_hash: str
+    principal: Principal
 
 
 def broker_logins(session: Session, actor: Principal, permission: str) -> list[BrokerLogin]:
     """Live keys (not revoked, user active) whose user's role grants `permission`, oldest first."""
     actor.require("apikeys:write")
     rows = session.execute(
-        select(ApiKey.prefix, ApiKey.mqtt_hash, User.role)
+        select(ApiKey, User)
         .join(User, User.id == ApiKey.user_id)
         .where(ApiKey.revoked_at.is_(None), User.active, ApiKey.mqtt_hash.is_not(None))
         .order_by(ApiKey.created_at, ApiKey.prefix)
-    )
+    ).all()
     return [
-        BrokerLogin(prefix, mqtt_hash)
-        for prefix, mqtt_hash, role in rows
-        if mqtt_hash is not None and permission in permissions_of(role)
+        BrokerLogin(key.prefix, key.mqtt_hash, _acting_as(session, key, user))
+        for key, user in rows
+        if key.mqtt_hash is not None and permission in permissions_of(user.role)
     ]
 
 
@@ -176,9 +177,13 @@ def authenticate_api_key(session: Session, secret: str) -> KeyMatch | None:
     user = session.get(User, key.user_id)
     if user is None or not user.active:
         return None
+    return KeyMatch(key.id, _acting_as(session, key, user), key.last_used_at)
+
+
+def _acting_as(session: Session, key: ApiKey, user: User) -> Principal:
+    """The principal a key acts as: its user, within the key's own limits."""
     limits = frozenset(key.entity_types) if key.entity_types is not None else None
-    principal = replace(principal_for(session, user), entity_types=limits, provision=key.provision)
-    return KeyMatch(key.id, principal, key.last_used_at)
+    return replace(principal_for(session, user), entity_types=limits, provision=key.provision)
 
 
 def touch_api_key(session: Session, key_id: uuid.UUID, clock: Clock) -> None:

@@ -21,8 +21,15 @@ from sqlalchemy.orm import Session
 
 from dothi.accounts.apikeys import BrokerLogin, broker_logins, mosquitto_hash
 from dothi.accounts.permissions import Principal
-from dothi.connectors.mqtt import BrokerAddress, attrs_filter, command_filter
+from dothi.connectors.mqtt import (
+    BrokerAddress,
+    attrs_filter,
+    attrs_topic,
+    command_filter,
+    command_topic,
+)
 from dothi.errors import InvalidInput
+from dothi.telemetry.operations import writable_entity_ids
 
 log = structlog.get_logger(__name__)
 
@@ -49,12 +56,16 @@ class SyncResult:
 
 
 def broker_accounts(
-    logins: Sequence[BrokerLogin], tenant: str, worker: BrokerAddress | None
+    session: Session, logins: Sequence[BrokerLogin], tenant: str, worker: BrokerAddress | None
 ) -> list[BrokerAccount]:
     """The accounts for the keys and, if the worker's URL carries a login, for the worker.
 
-    Two keys whose prefixes collide (one chance in 2^48) cannot both be usernames:
-    the older key keeps the login.
+    A key free of limits (every ward, every type, may provision) may write any
+    entity's topic, so devices can appear on their own. Any other key may write
+    only the topics of the entities it may write now (its types, in its wards):
+    the broker enforces the key's scope, and a new entity for it is created over
+    HTTP, then `dothi mqtt sync` lets its device publish. Two keys whose prefixes
+    collide (one chance in 2^48) cannot both be usernames: the older keeps the login.
     """
     attrs, commands = attrs_filter(tenant), command_filter(tenant)
     accounts: dict[str, BrokerAccount] = {}
@@ -65,8 +76,23 @@ def broker_accounts(
         if login.prefix in accounts:
             log.warning("two broker logins share a username; the first is kept", name=login.prefix)
             continue
-        accounts[login.prefix] = BrokerAccount(login.prefix, login.mqtt_hash, (attrs,), (commands,))
+        write: tuple[str, ...] = (attrs,)
+        read: tuple[str, ...] = (commands,)
+        if not _unlimited(login.principal):
+            ids = [i for i in writable_entity_ids(session, login.principal) if _topic_safe(i)]
+            write = tuple(attrs_topic(tenant, entity_id) for entity_id in ids)
+            read = tuple(command_topic(tenant, entity_id) for entity_id in ids)
+        accounts[login.prefix] = BrokerAccount(login.prefix, login.mqtt_hash, write, read)
     return list(accounts.values())
+
+
+def _unlimited(principal: Principal) -> bool:
+    return principal.provision and principal.entity_types is None and principal.sees(None)
+
+
+def _topic_safe(entity_id: str) -> bool:
+    """Whether an id can stand in an ACL line as itself (`+` would be a wildcard there)."""
+    return not any(character in entity_id for character in "+#/\n ")
 
 
 def password_file(accounts: Sequence[BrokerAccount]) -> str:
@@ -96,7 +122,7 @@ def sync_broker(
 ) -> SyncResult:
     """Write both files from the live keys; signal the broker to reload them if `pid_file`."""
     logins = broker_logins(session, actor, DEVICE_PERMISSION)
-    accounts = broker_accounts(logins, tenant, worker)
+    accounts = broker_accounts(session, logins, tenant, worker)
     write_replacing(password_path, password_file(accounts))
     write_replacing(acl_path, acl_file(accounts))
     if pid_file is not None:

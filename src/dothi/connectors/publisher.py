@@ -59,7 +59,11 @@ class WindowedPublisher:
         with self._lock:
             self._lock.wait_for(lambda: self._unacked < self.window)
             self._unacked += 1
-        info = self._client.publish(topic, payload, qos=qos, properties=properties)
+        try:
+            info = self._client.publish(topic, payload, qos=qos, properties=properties)
+        except BaseException:  # a refused topic or payload is never acknowledged: free its slot
+            self._settle(failed=True)
+            raise
         if qos == 0:
             self._settle(failed=False)
         return info

@@ -17,11 +17,11 @@ def check_write(principal: Principal, entity_type: str, unit_path: str | None) -
     principal.require_sight(unit_path)
 
 
-def check_provision(principal: Principal, entity_type: str) -> None:
-    """Raise Forbidden unless `principal` may create an entity nobody registered."""
+def check_provision(principal: Principal, entity_type: str, unit_path: str | None) -> None:
+    """Raise Forbidden unless `principal` may create an entity nobody registered, placed there."""
     if not principal.provision:
         raise Forbidden("Unknown entity, and this key may not create entities.")
-    check_write(principal, entity_type, None)
+    check_write(principal, entity_type, unit_path)
 
 
 def check_command(principal: Principal, unit_path: str | None) -> None:

@@ -5,8 +5,9 @@ read becomes a message with its `problem` set, so it reaches the dead letters
 with the reason and the line as it was; its number goes back to the sender.
 
 JSON lines: `{"entity": id, "attribute": name, "value": v, "observedAt": t, "unitCode": u}`
-or `{"entity": id, "attrs": {name: value | {value, observedAt, unitCode}}}`.
-CSV: a header naming `entity,attribute,value` and optionally `observedAt,unitCode`.
+or `{"entity": id, "attrs": {name: {value, observedAt, unitCode}}}`.
+CSV: a header naming `entity,attribute,value,observedAt` and optionally `unitCode`.
+Every reading of a backfill needs its `observedAt`: it is history, not news.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 from dothi.accounts.permissions import Principal
 from dothi.telemetry.messages import Incoming
 
-CSV_REQUIRED = ("entity", "attribute", "value")
-CSV_OPTIONAL = ("observedAt", "unitCode")
+CSV_REQUIRED = ("entity", "attribute", "value", "observedAt")
+CSV_OPTIONAL = ("unitCode",)
 
 
 class LineReader:
@@ -46,7 +47,7 @@ class LineReader:
             yield self._message(line)
 
     def _read_header(self, line: str) -> None:
-        header = [name.strip() for name in next(csv.reader([line]))]
+        header = [name.strip() for name in next(csv.reader([line.lstrip("\ufeff")]))]
         missing = [name for name in CSV_REQUIRED if name not in header]
         unknown = [name for name in header if name not in CSV_REQUIRED + CSV_OPTIONAL]
         if missing or unknown:
@@ -90,8 +91,13 @@ def _json_line(line: str) -> tuple[str, dict[str, Any]]:
         raise ValueError(f"Not JSON: {error}.") from None
     if not isinstance(document, dict) or not isinstance(document.get("entity"), str):
         raise ValueError('Each line must be a JSON object with "entity".')
-    if isinstance(document.get("attrs"), dict):
-        return document["entity"], document["attrs"]
+    attrs = document.get("attrs")
+    if isinstance(attrs, dict):
+        if not all(isinstance(item, dict) and item.get("observedAt") for item in attrs.values()):
+            raise ValueError(
+                'Each of "attrs" needs {"value", "observedAt"}: a backfill is history.'
+            )
+        return document["entity"], attrs
     if not isinstance(document.get("attribute"), str) or "value" not in document:
         raise ValueError('A line needs "attrs", or "attribute" and "value".')
     return _reading(
@@ -108,9 +114,9 @@ def _reading(
 ) -> tuple[str, dict[str, Any]]:
     if not entity_id or not attribute:
         raise ValueError("entity and attribute must not be empty.")
-    item: dict[str, Any] = {"value": value}
-    if observed_at:
-        item["observedAt"] = observed_at
+    if not observed_at:
+        raise ValueError("observedAt is required: a backfill is history.")
+    item: dict[str, Any] = {"value": value, "observedAt": observed_at}
     if unit_code:
         item["unitCode"] = unit_code
     return entity_id, {attribute: item}

@@ -51,6 +51,16 @@ class BatchOutcome:
     changes: dict[str, set[str]] = field(default_factory=dict)
     newest: datetime | None = None
 
+    def merge(self, other: BatchOutcome, offset: int) -> None:
+        """Add the outcome of a part of the batch that started at position `offset`."""
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.refused += [(offset + position, reason) for position, reason in other.refused]
+        for entity_id, names in other.changes.items():
+            self.changes.setdefault(entity_id, set()).update(names)
+        if other.newest is not None and (self.newest is None or other.newest > self.newest):
+            self.newest = other.newest
+
 
 @dataclass(frozen=True, slots=True)
 class ObservationsStored:

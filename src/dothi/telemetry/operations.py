@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from dothi.accounts import audit
 from dothi.accounts.permissions import Principal
 from dothi.core.clock import Clock
 from dothi.errors import NotFound
+from dothi.places.service import unit_paths
 from dothi.telemetry.access import check_command
 from dothi.telemetry.models import DeadLetter, DeviceCommand, Entity
 from dothi.telemetry.placing import entity_path
@@ -75,9 +77,16 @@ def issue_command(
     return command
 
 
-def mark_sent(command: DeviceCommand, at: datetime | None, status: str) -> None:
-    """Note how sending went: `sent` with its time, or why it was not."""
+def mark_sent(
+    session: Session, command_id: uuid.UUID, at: datetime | None, status: str
+) -> DeviceCommand:
+    """Note how sending a command went: `sent` with its time, or why it was not."""
+    command = session.get(DeviceCommand, command_id)
+    if command is None:
+        raise NotFound("No such command.")
     command.sent_at, command.status = at, status
+    session.flush()
+    return command
 
 
 def commands_of(session: Session, principal: Principal, entity_id: str) -> Sequence[DeviceCommand]:
@@ -92,3 +101,15 @@ def commands_of(session: Session, principal: Principal, entity_id: str) -> Seque
         .order_by(DeviceCommand.issued_at.desc())
         .limit(100)
     ).all()
+
+
+def writable_entity_ids(session: Session, principal: Principal) -> list[str]:
+    """The entities a principal may write: of its types, in its wards; sorted."""
+    rows = session.execute(select(Entity.id, Entity.type, Entity.admin_unit_id).order_by(Entity.id))
+    entities = [(entity_id, kind, unit) for entity_id, kind, unit in rows]
+    paths = unit_paths(session, {unit for _, _, unit in entities if unit is not None})
+    return [
+        entity_id
+        for entity_id, kind, unit in entities
+        if principal.writes_type(kind) and principal.sees(paths.get(unit) if unit else None)
+    ]

@@ -11,12 +11,16 @@ wraps it in a committed transaction and publishes one bus event per batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from dothi.core.clock import Clock, local_date
@@ -32,13 +36,17 @@ from dothi.telemetry.messages import (
     Reading,
 )
 from dothi.telemetry.models import DeadLetter, Entity
-from dothi.telemetry.placing import place, ward_paths
+from dothi.telemetry.placing import Placement, place, placement_of, ward_paths
 from dothi.telemetry.readings import split_attributes
 from dothi.telemetry.store import store_readings
+from dothi.telemetry.subscriptions import enqueue_for_changes
 from dothi.telemetry.types import type_of
 
-ChangeHook = Callable[[Session, dict[str, set[str]], datetime], object]
-"""Called in the batch's transaction with what changed (subscriptions enqueue notifications)."""
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
+"""Failures of the database, not of a message: the batch is retried as a whole."""
+
+
+log = structlog.get_logger(__name__)
 
 
 class Refused(DothiError):
@@ -57,9 +65,12 @@ def store_batch(
     messages: Sequence[Incoming],
     now: datetime,
     day: date,
-    on_change: ChangeHook | None = None,
 ) -> BatchOutcome:
-    """Store what is valid of `messages`, dead-letter the rest; the caller commits."""
+    """Store what is valid of `messages`, dead-letter the rest; the caller commits.
+
+    The subscriptions' notifications of the changes go to the outbox in the same
+    transaction: stored and notified, or neither.
+    """
     outcome = BatchOutcome()
     parsed: list[_Parsed] = []
     for position, message in enumerate(messages):
@@ -67,29 +78,27 @@ def store_batch(
             parsed.append(_Parsed(position, message, _parse(message)))
         except Refused as error:
             _dead_letter(session, outcome, position, message, error.message)
-    entities = _entities(session, parsed, day, outcome)
+    wanted = {item.message.entity_id for item in parsed}
+    entities = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(wanted)))}
     paths = ward_paths(session, list(entities.values()))
     readings: list[Reading] = []
-    for item in parsed:
-        entity = entities.get(item.message.entity_id)
-        if entity is None:
-            continue  # refused while resolving
+    static_changes: dict[str, set[str]] = {}
+    # In entity order: concurrent batches then take their row locks in the same order.
+    for item in sorted(parsed, key=lambda item: (item.message.entity_id, item.position)):
         try:
-            path = paths.get(entity.admin_unit_id) if entity.admin_unit_id else None
-            check_write(item.message.principal, entity.type, path)
-            found, static = split_attributes(entity.id, entity.type, item.attributes, now)
+            found, static = _accept(session, item, entities, paths, now, day)
         except DothiError as error:
             _dead_letter(session, outcome, item.position, item.message, error.message)
             continue
-        if static:
-            entity.properties = {**entity.properties, **static}
-            entity.modified_at = now
         readings += found
+        if static:
+            static_changes.setdefault(item.message.entity_id, set()).update(static)
     stored = store_readings(session, readings)
     outcome.stored, outcome.changes, outcome.newest = stored.count, stored.changes, stored.newest
     outcome.duplicates = len(readings) - stored.count
-    if on_change is not None and outcome.changes:
-        on_change(session, outcome.changes, now)
+    for entity_id, names in static_changes.items():
+        outcome.changes.setdefault(entity_id, set()).update(names)
+    enqueue_for_changes(session, outcome.changes, now)
     outcome.refused.sort()
     return outcome
 
@@ -101,41 +110,64 @@ def _parse(message: Incoming) -> dict[str, Any]:
     if type_of(message.entity_id) is None:
         raise Refused(f"Entity id {message.entity_id[:100]!r} is not urn:ngsi-ld:<Type>:<id>.")
     try:
-        document = json.loads(message.payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Refused(f"The payload is not JSON: {error}.") from None
+        document = json.loads(message.payload, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:  # ValueError: bad JSON, bad UTF-8, huge ints
+        raise Refused(f"The payload is not JSON: {str(error)[:200]}.") from None
     if not isinstance(document, dict) or not document:
         raise Refused('The payload must be a JSON object of attributes: {"pm25": 12.5, …}.')
     return document
 
 
-def _entities(
-    session: Session, parsed: list[_Parsed], day: date, outcome: BatchOutcome
-) -> dict[str, Entity]:
-    """The batch's entities, loaded in one query; unknown ones created where the key may."""
-    wanted = {item.message.entity_id for item in parsed}
-    found = {e.id: e for e in session.scalars(select(Entity).where(Entity.id.in_(wanted)))}
-    refused: dict[str, str] = {}
-    for item in parsed:
-        entity_id = item.message.entity_id
-        if entity_id in found:
-            continue
-        if entity_id not in refused:
-            try:
-                found[entity_id] = _provision(session, item, day)
-                continue
-            except DothiError as error:
-                refused[entity_id] = error.message
-        _dead_letter(session, outcome, item.position, item.message, refused[entity_id])
-    return found
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _provision(session: Session, item: _Parsed, day: date) -> Entity:
-    """A new entity for a message whose key may create entities."""
+def _accept(
+    session: Session,
+    item: _Parsed,
+    entities: dict[str, Entity],
+    paths: dict[uuid.UUID, str],
+    now: datetime,
+    day: date,
+) -> tuple[list[Reading], dict[str, Any]]:
+    """Check a message against its entity and key, apply its static attributes that changed;
+    its readings and those attributes.
+
+    Everything is validated before anything changes, so a refused message leaves
+    no trace but its dead letter (an entity is created only for an accepted one).
+    """
     message = item.message
-    entity_type = type_of(message.entity_id) or ""
-    check_provision(message.principal, entity_type)
-    location = item.attributes.get("location")
+    known = entities.get(message.entity_id)
+    entity_type = known.type if known else type_of(message.entity_id) or ""
+    readings, static = split_attributes(
+        message.entity_id, entity_type, item.attributes, now, message.received_at
+    )
+    held = known.properties if known else {}
+    changed = {name: value for name, value in static.items() if held.get(name) != value}
+    moved = placement_of(session, changed["location"], day) if "location" in changed else None
+    if known is None:
+        placement = moved or Placement()
+        check_provision(message.principal, entity_type, placement.path)
+        known = _provision(session, message, entity_type, placement)
+        entities[known.id] = known
+    else:
+        path = paths.get(known.admin_unit_id) if known.admin_unit_id else None
+        check_write(message.principal, known.type, path)
+        if moved is not None:
+            check_write(message.principal, known.type, moved.path)
+            place(known, moved)
+    if moved is not None and moved.admin_unit_id is not None and moved.path is not None:
+        paths[moved.admin_unit_id] = moved.path
+    if changed:
+        known.properties = {**known.properties, **changed}
+        known.modified_at = now
+    return readings, changed
+
+
+def _provision(
+    session: Session, message: Incoming, entity_type: str, placement: Placement
+) -> Entity:
+    """A new entity for an accepted message whose key may create entities."""
     entity = Entity(
         id=message.entity_id,
         type=entity_type,
@@ -144,10 +176,15 @@ def _provision(session: Session, item: _Parsed, day: date) -> Entity:
         created_at=message.received_at,
         modified_at=message.received_at,
     )
-    place(session, entity, location, day)
+    place(entity, placement)
     session.add(entity)
     session.flush()
     return entity
+
+
+def _clean(text: str, limit: int) -> str:
+    """Text a dead letter can keep on both backends (PostgreSQL refuses NUL characters)."""
+    return text.replace("\x00", "\ufffd")[:limit]
 
 
 def _dead_letter(
@@ -157,11 +194,11 @@ def _dead_letter(
     session.add(
         DeadLetter(
             received_at=message.received_at,
-            source=message.source,
-            sender=message.principal.username,
-            entity_id=message.entity_id[:256],
-            topic=message.topic[:400] if message.topic else None,
-            reason=reason[:500],
+            source=_clean(message.source, 20),
+            sender=_clean(message.principal.username, 64),
+            entity_id=_clean(message.entity_id, 256),
+            topic=_clean(message.topic, 400) if message.topic else None,
+            reason=_clean(reason, 500),
             payload=message.payload,
         )
     )
@@ -176,23 +213,57 @@ class Pipeline:
         bus: EventBus,
         clock: Clock,
         zone: str,
-        on_change: ChangeHook | None = None,
     ) -> None:
         self.database = database
         self.bus = bus
         self.clock = clock
         self.zone = zone
-        self.on_change = on_change
 
     def ingest(self, messages: Sequence[Incoming]) -> BatchOutcome:
-        """Store a batch in one transaction; raises if the database fails (nothing is stored)."""
-        now = self.clock.now()
-        with self.database.write() as session:
-            outcome = store_batch(
-                session, messages, now, local_date(now, self.zone), self.on_change
-            )
+        """Store a batch in one transaction and announce it.
+
+        Raises when the database is unavailable (or a deadlock broke the
+        transaction): nothing was stored, the caller retries the batch. Any other
+        failure is a message the checks let through: the batch is then stored
+        message by message, and the one that fails goes to the dead letters,
+        so that one bad message never blocks a queue.
+        """
+        try:
+            outcome = self._store(messages)
+        except TRANSIENT:
+            raise
+        except Exception:
+            log.exception("batch failed; storing its messages one by one", size=len(messages))
+            outcome = self._one_by_one(messages)
         announce(self.bus, outcome)
         return outcome
+
+    def _store(self, messages: Sequence[Incoming]) -> BatchOutcome:
+        """One transaction; once more if another writer created the same entity meanwhile."""
+        try:
+            return self._store_once(messages)
+        except IntegrityError:
+            return self._store_once(messages)
+
+    def _store_once(self, messages: Sequence[Incoming]) -> BatchOutcome:
+        now = self.clock.now()
+        with self.database.write() as session:
+            return store_batch(session, messages, now, local_date(now, self.zone))
+
+    def _one_by_one(self, messages: Sequence[Incoming]) -> BatchOutcome:
+        total = BatchOutcome()
+        for position, message in enumerate(messages):
+            try:
+                single = self._store([message])
+            except TRANSIENT:
+                raise
+            except Exception as error:
+                single = BatchOutcome()
+                reason = f"Could not be stored ({type(error).__name__}); kept for inspection."
+                with self.database.write() as session:
+                    _dead_letter(session, single, 0, message, reason)
+            total.merge(single, position)
+        return total
 
 
 def announce(bus: EventBus, outcome: BatchOutcome) -> None:

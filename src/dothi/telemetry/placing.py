@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,8 @@ from dothi.errors import InvalidInput
 from dothi.places.lookup import locate
 from dothi.places.service import unit_paths
 from dothi.telemetry.models import Entity
+
+LARGEST_COORDINATE = 360  # checked before float(): a 400-digit integer would overflow
 
 
 def point_of(location: Any) -> tuple[float, float] | None:
@@ -30,18 +33,40 @@ def point_of(location: Any) -> tuple[float, float] | None:
         and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates)
     ):
         raise InvalidInput("location: a Point needs [longitude, latitude] numbers.")
+    if not all(abs(c) <= LARGEST_COORDINATE for c in coordinates):
+        raise InvalidInput("location: longitude or latitude out of range.")
     lon, lat = float(coordinates[0]), float(coordinates[1])
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InvalidInput("location: longitude or latitude out of range.")
     return lon, lat
 
 
-def place(session: Session, entity: Entity, location: Any, day: date) -> None:
-    """Set the entity's point and ward from a location attribute (None: unplaced)."""
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a location puts an entity: its point, its ward and the ward's tree path."""
+
+    lon: float | None = None
+    lat: float | None = None
+    admin_unit_id: uuid.UUID | None = None
+    path: str | None = None
+
+
+def placement_of(session: Session, location: Any, day: date) -> Placement:
+    """The placement a location attribute gives (an empty one when it is not a point)."""
     point = point_of(location) if location is not None else None
-    entity.lon, entity.lat = point if point else (None, None)
-    unit = locate(session, *point, day) if point else None
-    entity.admin_unit_id = unit.id if unit is not None else None
+    if point is None:
+        return Placement()
+    unit = locate(session, *point, day)
+    return Placement(*point, unit.id if unit else None, unit.path if unit else None)
+
+
+def place(entity: Entity, placement: Placement) -> None:
+    """Put the entity where `placement` says."""
+    entity.lon, entity.lat, entity.admin_unit_id = (
+        placement.lon,
+        placement.lat,
+        placement.admin_unit_id,
+    )
 
 
 def ward_paths(session: Session, entities: list[Entity]) -> dict[uuid.UUID, str]:

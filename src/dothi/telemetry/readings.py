@@ -20,6 +20,10 @@ from dothi.telemetry.types import AttributeSpec, spec_of
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 """How far ahead of our clock a device's clock may be before its readings are refused."""
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+"""Older readings are refused: each month written creates a partition on PostgreSQL."""
+LARGEST = 1e15
+"""No sensor measures beyond this; larger numbers are errors (and overflow sums)."""
 RESERVED = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
 NAME_LIMIT = 64
 
@@ -28,29 +32,33 @@ NAME_LIMIT = 64
 
 
 def split_attributes(
-    entity_id: str, entity_type: str, attributes: Mapping[str, Any], now: datetime
+    entity_id: str,
+    entity_type: str,
+    attributes: Mapping[str, Any],
+    now: datetime,
+    received_at: datetime | None = None,
 ) -> tuple[list[Reading], dict[str, Any]]:
     """The observed readings and the static properties (normalized form) of an attribute document.
 
     Observed: attributes `types.py` describes, and any other with a numeric value.
-    Readings without `observedAt` are dated `now`. Raises InvalidInput naming the
-    attribute at fault.
+    Readings without `observedAt` are dated when their message arrived
+    (`received_at`, default `now`). Raises InvalidInput naming the attribute at fault.
     """
     readings: list[Reading] = []
     static: dict[str, Any] = {}
     for name, item in attributes.items():
         if name in RESERVED:
             continue
-        if not name or len(name) > NAME_LIMIT:
+        if not name or len(name) > NAME_LIMIT or "\x00" in name:
             raise InvalidInput(f"Attribute name {name[:80]!r} must have 1–{NAME_LIMIT} characters.")
         spec = spec_of(entity_type, name)
         value, observed_at, unit_code = _unpack(item)
         if spec is None and not _is_number(value):
-            static[name] = _normalized(item)
+            static[name] = _normalized(_storable(name, item))
             continue
         if value is None:
             continue
-        when = _timestamp(name, observed_at, now) if observed_at is not None else now
+        when = _timestamp(name, observed_at, now) if observed_at is not None else received_at or now
         readings.append(
             Reading(
                 entity_id,
@@ -89,6 +97,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _storable(name: str, value: Any) -> Any:
+    """`value` if both databases can store it as JSON: no NUL in text, only finite numbers."""
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidInput(f"{name}: text must not contain a NUL character.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(f"{name}: numbers must be finite.")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST:
+        raise InvalidInput(f"{name}: the number is too large.")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _storable(name, key)
+            _storable(name, item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(name, item)
+    return value
+
+
 def _checked(name: str, spec: AttributeSpec | None, value: Any) -> float | str:
     """The value as stored, or InvalidInput if it cannot be one of this attribute."""
     if spec is not None and spec.kind == "text":
@@ -96,9 +122,11 @@ def _checked(name: str, spec: AttributeSpec | None, value: Any) -> float | str:
             return "true" if value else "false"
         if not isinstance(value, str | int | float) or len(str(value)) > TEXT_VALUE:
             raise InvalidInput(f"{name}: expected a short text value, got {_show(value)}.")
-        return str(value)
-    if not _is_number(value) or not math.isfinite(value):
+        return str(_storable(name, value))
+    if not _is_number(value):
         raise InvalidInput(f"{name}: expected a number, got {_show(value)}.")
+    if abs(value) > LARGEST or not math.isfinite(value):
+        raise InvalidInput(f"{name}: {_show(value)} is not a plausible measurement.")
     number = float(value)
     if spec is not None and (
         (spec.minimum is not None and number < spec.minimum)
@@ -116,15 +144,18 @@ def _timestamp(name: str, value: Any, now: datetime) -> datetime:
     """An ISO 8601 time with its zone, not in the future."""
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        utc = moment.astimezone(UTC) if moment is not None and moment.tzinfo else None
+    except (ValueError, OverflowError):
+        utc = None
+    if utc is None:
         raise InvalidInput(
             f"{name}: observedAt must be an ISO 8601 time with a zone, got {_show(value)}."
         )
-    if moment > now + FUTURE_TOLERANCE:
+    if utc > now + FUTURE_TOLERANCE:
         raise InvalidInput(f"{name}: observedAt {value} is in the future.")
-    return moment.astimezone(UTC)
+    if utc < EARLIEST:
+        raise InvalidInput(f"{name}: observedAt {value} is before {EARLIEST.year}.")
+    return utc
 
 
 def _unit(name: str, unit_code: Any) -> str | None:

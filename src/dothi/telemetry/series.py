@@ -1,8 +1,9 @@
 """Time series for dashboards: one attribute of one entity, bucketed and aggregated.
 
 Buckets are aligned on local midnight (a day is a Vietnamese day). Buckets of
-whole hours are answered from the hourly rollups, so a month of minute data
-costs 720 rows, not 43,200; shorter buckets read the raw observations.
+whole hours over a window ending on the hour are answered from the hourly
+rollups, so a month of minute data costs 720 rows, not 43,200; other buckets
+read the raw observations.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def read_series(
     series = _attribute(session, reader, entity_id, attribute)
     origin = datetime(2000, 1, 1, tzinfo=ZoneInfo(zone)).astimezone(UTC)
     start = _bucket_of(start, every, origin)  # whole buckets only
-    if every % HOUR == timedelta(0) and (origin.minute, origin.second) == (0, 0):
+    on_hours = (origin.minute, origin.second) == (0, 0) and _bucket_of(end, HOUR, origin) == end
+    if every % HOUR == timedelta(0) and on_hours:  # else the last hour would count too much
         source, points = "rollups", _from_rollups(session, series.id, start, end, every, origin)
     else:
         source, points = "observations", _from_raw(session, series.id, start, end, every, origin)

@@ -99,10 +99,10 @@ def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
         word = reading.value if isinstance(reading.value, str) else None
         rows.setdefault(key, (key[0], key[1], number, word))
     ensure_months(session, {month_of(at) for _, at in rows})
-    if dialect is POSTGRESQL:
-        new = _copy_new(session, list(rows.values()))
-    else:
-        new = _insert_new(session, list(rows.values()))
+    # Rows, rollups and latest values are written in key order, so that concurrent
+    # writers (ingest workers on PostgreSQL) lock them in the same order: no deadlocks.
+    ordered = [rows[key] for key in sorted(rows)]
+    new = (_copy_new if dialect is POSTGRESQL else _insert_new)(session, ordered)
     _update_rollups(session, dialect, new)
     _update_latest(session, dialect, new, readings, series)
     names = {series_id: key for key, series_id in series.items()}
@@ -126,7 +126,7 @@ def _series_ids(session: Session, readings: Iterable[Reading]) -> dict[tuple[str
     }
     missing = [
         {"entity_id": entity, "name": name, "unit_code": unit}
-        for (entity, name), unit in wanted.items()
+        for (entity, name), unit in sorted(wanted.items())
         if (entity, name) not in found
     ]
     if missing:
@@ -218,7 +218,7 @@ def _update_rollups(session: Session, dialect: _Dialect, new: list[Row]) -> None
             dialect.sql(_ROLLUP_UPSERT),
             [
                 (s, time(h), r.count, r.total, r.minimum, r.maximum, r.last, time(r.last_at))
-                for (s, h), r in hours.items()
+                for (s, h), r in sorted(hours.items())
             ],
         )
 
@@ -241,5 +241,8 @@ def _update_latest(
         time = dialect.time
         session.connection().exec_driver_sql(
             dialect.sql(_LATEST_UPDATE),
-            [(time(at), n, w, units.get(s), s, time(at)) for s, at, n, w in newest.values()],
+            [
+                (time(at), n, w, units.get(s), s, time(at))
+                for s, at, n, w in sorted(newest.values(), key=lambda row: row[0])
+            ],
         )

@@ -136,7 +136,7 @@ ENTITY_TYPES: Mapping[str, EntityType] = MappingProxyType({t.name: t for t in _T
 """The Smart Data Models types dothi describes, by name."""
 
 ENTITY_ID = re.compile(
-    r"^urn:ngsi-ld:(?P<type>[A-Za-z][A-Za-z0-9_]{0,63}):(?P<local>[^\s/?#]{1,150})$"
+    r"^urn:ngsi-ld:(?P<type>[A-Za-z][A-Za-z0-9_]{0,63}):(?P<local>[^\s/?#\x00]{1,150})$"
 )
 """`urn:ngsi-ld:<Type>:<local id>`: the type is in the id, as FIWARE does it."""
 

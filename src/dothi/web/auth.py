@@ -235,15 +235,16 @@ def require(permission: str | None = None) -> params.Depends:
 
 @guard
 async def read_context_data(request: Request) -> Principal:
-    """The reader of sensor data: anyone when the deployment publishes it, else `telemetry:read`.
+    """The reader of sensor data: the public when the deployment publishes it, else the caller.
 
-    An anonymous reader of published data sees every entity; a logged-in one
-    their scope, as everywhere else.
+    Published data is the same for everyone (no scope to apply); otherwise the
+    caller needs `telemetry:read` and sees their scope.
     """
-    found = await identify_caller(request)
     settings: Settings = request.app.state.settings
-    if not (settings.public_context_data and not found.principal.is_authenticated):
-        found.principal.require("telemetry:read")
+    if settings.public_context_data:
+        return ANONYMOUS
+    found = await identify_caller(request)
+    found.principal.require("telemetry:read")
     return found.principal
 
 

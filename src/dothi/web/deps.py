@@ -98,8 +98,13 @@ async def run_write(request: Request, work: Callable[[Session], T]) -> T:
         with database.write() as session:
             return work(session)
 
+    return await run_queued(request, unit_of_work)
+
+
+async def run_queued(request: Request, function: Callable[..., T], *args: object) -> T:
+    """Run `function`, which opens its own units of work, in the writers' queue."""
     async with _writer_queue(request):
-        return await _shielded(unit_of_work)
+        return await _shielded(function, *args)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from dothi.accounts.paging import paginate
 from dothi.accounts.permissions import Principal
@@ -16,20 +17,21 @@ from dothi.accounts.schemas import Page, PageQuery
 from dothi.config import Settings
 from dothi.connectors.mqtt import BrokerError, parse_broker_url
 from dothi.connectors.publisher import WindowedPublisher, publish_command
-from dothi.core.clock import local_date
 from dothi.errors import DothiError
 from dothi.telemetry import operations
 from dothi.telemetry.bulk import LineReader
-from dothi.telemetry.messages import BatchOutcome, Incoming
+from dothi.telemetry.messages import Incoming
 from dothi.telemetry.models import DeadLetter, DeviceCommand
-from dothi.telemetry.pipeline import announce, store_batch
+from dothi.telemetry.pipeline import Pipeline
+from dothi.telemetry.readings import EARLIEST
 from dothi.telemetry.series import Aggregate, parse_every, read_series
 from dothi.web.auth import ContextReader, require
-from dothi.web.deps import ClockDep, ReadSession, SettingsDep, WriteSession, run_write
+from dothi.web.deps import ClockDep, ReadSession, SettingsDep, run_queued, run_write
 
 router = APIRouter(prefix="/api/v1", tags=["telemetry"])
 
 BATCH_LINES = 1000
+MAX_LINE = 1 << 20  # characters
 COMMAND_WAIT = 5.0  # seconds for the broker to take a command before the answer says "failed"
 MAX_ERRORS_LISTED = 1000
 KINDS = {
@@ -38,6 +40,21 @@ KINDS = {
     "application/json-lines": "jsonl",
     "text/csv": "csv",
 }
+
+
+def _in_history(moment: datetime) -> datetime:
+    """A time between 1990 (the oldest reading kept) and 2200, in UTC."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time out of range") from None
+    if not EARLIEST <= utc <= LATEST:
+        raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year}")
+    return utc
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_history)]
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class LineError(BaseModel):
@@ -100,17 +117,26 @@ class CommandOut(BaseModel):
 
 
 async def _lines(request: Request) -> AsyncIterator[list[str]]:
-    """The body's lines in groups of `BATCH_LINES`, decoded as they stream in."""
+    """The body's lines in groups of `BATCH_LINES`, decoded as they stream in.
+
+    A line longer than `MAX_LINE` is cut there (and refused as bad JSON or CSV):
+    a body without newlines must not grow one string without bound.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    pending, group = "", []
+    pieces: list[str] = []  # of the line being read
+    size, group = 0, []
     async for chunk in request.stream():
-        pending += decoder.decode(chunk)
-        *complete, pending = pending.split("\n")
-        group += complete
-        while len(group) >= BATCH_LINES:
-            yield group[:BATCH_LINES]
-            group = group[BATCH_LINES:]
-    group += [pending + decoder.decode(b"", final=True)]
+        *ends, rest = decoder.decode(chunk).split("\n")
+        for end in ends:
+            group.append("".join([*pieces, end])[:MAX_LINE])
+            pieces, size = [], 0
+        if size < MAX_LINE:
+            pieces.append(rest[: MAX_LINE - size])
+            size += len(pieces[-1])
+        if len(group) >= BATCH_LINES:
+            yield group
+            group = []
+    group.append("".join([*pieces, decoder.decode(b"", final=True)])[:MAX_LINE])
     yield group
 
 
@@ -125,7 +151,6 @@ async def _lines(request: Request) -> AsyncIterator[list[str]]:
 )
 async def bulk_ingest(
     request: Request,
-    settings: SettingsDep,
     clock: ClockDep,
     principal: Annotated[Principal, require("telemetry:write")],
 ) -> BulkReport:
@@ -146,8 +171,8 @@ async def bulk_ingest(
                 numbered.append(offset)
                 messages.append(message)
         line_number += len(lines)
-        outcome = await _store(request, messages, settings, clock.now())
-        announce(request.app.state.bus, outcome)
+        pipeline: Pipeline = request.app.state.pipeline
+        outcome = await run_queued(request, pipeline.ingest, messages)
         report.lines += len(messages)
         report.stored += outcome.stored
         report.duplicates += outcome.duplicates
@@ -158,13 +183,6 @@ async def bulk_ingest(
     return report
 
 
-async def _store(
-    request: Request, messages: Sequence[Incoming], settings: Settings, now: datetime
-) -> BatchOutcome:
-    day = local_date(now, settings.timezone)
-    return await run_write(request, lambda session: store_batch(session, messages, now, day))
-
-
 @router.get("/entities/{entity_id}/series")
 def series(
     entity_id: str,
@@ -172,8 +190,8 @@ def series(
     settings: SettingsDep,
     reader: ContextReader,
     attr: Annotated[str, Query(max_length=64, description="Attribute, e.g. pm25")],
-    start: Annotated[AwareDatetime, Query(alias="from", description="Start, with its zone")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="End (exclusive)")],
+    start: Annotated[Moment, Query(alias="from", description="Start, with its zone")],
+    end: Annotated[Moment, Query(alias="to", description="End (exclusive)")],
     every: Annotated[str, Query(max_length=6, description="Bucket: 15m, 1h, 1d…")] = "1h",
     agg: Aggregate = "avg",
 ) -> SeriesOut:
@@ -221,7 +239,7 @@ def list_dead_letters(
     principal: Annotated[Principal, require("telemetry:manage")],
     page: Annotated[PageQuery, Query()],
     source: Annotated[str | None, Query(max_length=20)] = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Moment | None, Query()] = None,
 ) -> Page[DeadLetterOut]:
     """Messages the pipeline refused, newest first, with the reason and the raw payload."""
     query = operations.dead_letters(principal, source, since)
@@ -242,26 +260,37 @@ def _command_out(command: DeviceCommand) -> CommandOut:
 
 
 @router.post("/entities/{entity_id}/commands", status_code=201)
-def send(
+async def send(
     entity_id: str,
     body: CommandIn,
-    session: WriteSession,
+    request: Request,
     settings: SettingsDep,
     clock: ClockDep,
     principal: Annotated[Principal, require("telemetry:command")],
 ) -> CommandOut:
-    """Send a command to a device over MQTT (e.g. dim a streetlight); it is recorded and audited."""
-    command = operations.issue_command(
-        session, principal, entity_id, body.name, body.arguments, clock
+    """Send a command to a device over MQTT (e.g. dim a streetlight); it is recorded and audited.
+
+    Recorded first, sent after the commit, its outcome noted in a second short
+    unit of work: waiting for the broker never holds the writer.
+    """
+    command_id = await run_write(
+        request,
+        lambda session: (
+            operations.issue_command(
+                session, principal, entity_id, body.name, body.arguments, clock
+            ).id
+        ),
     )
     if settings.mqtt_url is None:
-        operations.mark_sent(command, None, "no broker")
+        sent_at, status = None, "no broker"
     else:
-        payload = {"id": str(command.id), "name": body.name, "arguments": body.arguments}
-        sent = _publish(settings, entity_id, payload)
-        operations.mark_sent(command, clock.now() if sent else None, "sent" if sent else "failed")
-    session.flush()
-    return _command_out(command)
+        payload = {"id": str(command_id), "name": body.name, "arguments": body.arguments}
+        sent = await run_in_threadpool(_publish, settings, entity_id, payload)
+        sent_at, status = (clock.now(), "sent") if sent else (None, "failed")
+    return await run_write(
+        request,
+        lambda session: _command_out(operations.mark_sent(session, command_id, sent_at, status)),
+    )
 
 
 def _publish(settings: Settings, entity_id: str, payload: dict[str, Any]) -> bool:
