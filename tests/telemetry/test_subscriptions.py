@@ -17,7 +17,8 @@ from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
 from dothi.telemetry.entities import Actor, change_attributes, create_entity
 from dothi.telemetry.models import Subscription, SubscriptionNotification
-from dothi.telemetry.subscriptions import MAX_ATTEMPTS, create_subscription, deliver_due
+from dothi.telemetry.notifications import MAX_ATTEMPTS, deliver_due
+from dothi.telemetry.subscriptions import create_subscription
 from dothi.workers.notifier import run_notifier
 from tests.telemetry.helpers import NOW, WARD_7, integration_key, key_principal
 

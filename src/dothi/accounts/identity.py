@@ -79,6 +79,12 @@ def principal_for(session: Session, user: User) -> Principal:
     return Principal(user.id, user.username, user.role, paths, user.org_unit_id)
 
 
+def principal_by_username(session: Session, username: str) -> Principal | None:
+    """The principal of an active user, by username (None: no such active user)."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    return principal_for(session, user) if user is not None and user.active else None
+
+
 def load_principal(session: Session, user_id: uuid.UUID, session_version: int) -> Principal | None:
     """The principal of a session cookie, unless the user is gone, inactive or logged out."""
     user = session.get(User, user_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dothi.cli import admin, run
+from dothi.cli import admin, run, simulate, telemetry
 from dothi.cli.common import console
 from dothi.errors import DothiError
 
@@ -15,11 +15,14 @@ app = typer.Typer(
 )
 app.command()(run.serve)
 app.command()(run.demo)
+app.command()(simulate.simulate)
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.places_app, name="places")
 app.add_typer(admin.audit_app, name="audit")
 app.add_typer(admin.orgunits_app, name="orgunits")
+app.add_typer(telemetry.worker_app, name="worker")
+app.add_typer(telemetry.mqtt_app, name="mqtt")
 
 
 def main() -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import signal
+from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from dothi.accounts.apikeys import ensure_integration_key
 from dothi.accounts.directory import BUNDLED, import_directory
 from dothi.accounts.permissions import SYSTEM
 from dothi.accounts.service import ensure_admin
@@ -16,15 +20,17 @@ from dothi.cli.common import console, open_database
 from dothi.config import Settings
 from dothi.core.clock import SystemClock
 from dothi.core.logs import configure_logging
-from dothi.db.engine import Database
 from dothi.errors import DothiError
 from dothi.places.datasets import load_bundled
+from dothi.simulator.run import Background
 from dothi.web.app import create_app
 
 DEMO_ROOT = "768"  # Quận Phú Nhuận, the seeds' demo district
+DEMO_HISTORY = timedelta(days=1)
+"""Simulated history written at start-up (in the background): charts have a day to show."""
 
 
-def _serve(settings: Settings, database: Database | None = None, workers: int = 1) -> None:
+def _serve(settings: Settings, workers: int = 1) -> None:
     if workers > 1:
         uvicorn.run(
             "dothi.web.app:create_app_from_env",
@@ -36,7 +42,7 @@ def _serve(settings: Settings, database: Database | None = None, workers: int = 
         )
         return
     uvicorn.run(
-        create_app(settings, database=database),
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         access_log=False,
@@ -65,9 +71,26 @@ def _demo_secret(data_dir: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _print_secret(label: str, secret: str | None, user: str, noun: str, renew: str) -> None:
+    """A secret printed once, when created; later, how to get a new one."""
+    if secret:
+        console.print(f"{label}: {secret}", highlight=False, soft_wrap=True)
+        return
+    console.print(
+        f"User {user} exists; its {noun} was printed when it was created. A new one: {renew}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def demo(
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
     data_dir: Annotated[Path, typer.Option(help="Folder of the demo database")] = Path("data"),
+    seed: Annotated[int, typer.Option(help="Seed of the simulated sensors' values")] = 1,
 ) -> None:
     """Run the demo district (Phú Nhuận, 15 wards) on SQLite: one process, nothing to install."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -76,21 +99,36 @@ def demo(
         secret_key=_demo_secret(data_dir),
         root_unit=DEMO_ROOT,
         port=port,
+        public_context_data=True,
     )
     configure_logging(settings.log_json)
     database = open_database(settings)
+    clock = SystemClock()
     with database.write() as session:
         load_bundled(session, "phu-nhuan")
-        import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], SystemClock(), settings.timezone)
+        import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], clock, settings.timezone)
         password = ensure_admin(session)
-    if password:
-        console.print(f"Admin password: {password}", highlight=False, soft_wrap=True)
-    else:
-        console.print(
-            "User admin exists; its password was printed when it was created. A new one: "
-            f"DOTHI_DATABASE_URL={settings.database_url} dothi user passwd admin",
-            highlight=False,
-            soft_wrap=True,
-        )
+        api_key = ensure_integration_key(session, clock)
+    database_url = f"DOTHI_DATABASE_URL={settings.database_url}"
+    _print_secret(
+        "Admin password", password, "admin", "password", f"{database_url} dothi user passwd admin"
+    )
+    _print_secret(
+        "API key",
+        api_key,
+        "integration",
+        "API key",
+        f"{database_url} dothi user key integration --name demo --provision",
+    )
+    app = create_app(settings, database=database)
+    # The sensors write on the app's bus, so that live views and rules hear of them.
+    simulation = Background(database, app.state.bus, settings.timezone, seed, DEMO_HISTORY)
     console.print(f"dothi demo: http://{settings.host}:{settings.port}/login")
-    _serve(settings, database)
+    # uvicorn stops on SIGTERM and then raises it again: exit through `finally`, not at once.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    simulation.start()
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, access_log=False)
+    finally:
+        simulation.stop()
+        database.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from dothi.errors import InvalidInput
@@ -142,11 +143,7 @@ def _show(value: Any) -> str:
 
 def _timestamp(name: str, value: Any, now: datetime) -> datetime:
     """An ISO 8601 time with its zone, not in the future."""
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-        utc = moment.astimezone(UTC) if moment is not None and moment.tzinfo else None
-    except (ValueError, OverflowError):
-        utc = None
+    utc = _utc(value) if isinstance(value, str) else None
     if utc is None:
         raise InvalidInput(
             f"{name}: observedAt must be an ISO 8601 time with a zone, got {_show(value)}."
@@ -156,6 +153,16 @@ def _timestamp(name: str, value: Any, now: datetime) -> datetime:
     if utc < EARLIEST:
         raise InvalidInput(f"{name}: observedAt {value} is before {EARLIEST.year}.")
     return utc
+
+
+@lru_cache(maxsize=65_536)  # a station's attributes share one observedAt: parse it once
+def _utc(text: str) -> datetime | None:
+    """An ISO 8601 time with a zone, in UTC; None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)
+        return moment.astimezone(UTC) if moment.tzinfo else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def _unit(name: str, unit_code: Any) -> str | None:

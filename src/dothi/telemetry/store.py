@@ -9,11 +9,10 @@ latest values are computed in Python from exactly the rows that were new.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,21 +27,57 @@ STAGE = "observation_stage"
 
 _ROLLUP_UPSERT = """
 INSERT INTO observation_rollups (attribute_id, hour, count, total, minimum, maximum, last, last_at)
-VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (attribute_id, hour) DO UPDATE SET
   count = observation_rollups.count + excluded.count,
   total = observation_rollups.total + excluded.total,
-  minimum = {least}(observation_rollups.minimum, excluded.minimum),
-  maximum = {greatest}(observation_rollups.maximum, excluded.maximum),
+  minimum = min(observation_rollups.minimum, excluded.minimum),
+  maximum = max(observation_rollups.maximum, excluded.maximum),
   last = CASE WHEN excluded.last_at >= observation_rollups.last_at
          THEN excluded.last ELSE observation_rollups.last END,
-  last_at = {greatest}(observation_rollups.last_at, excluded.last_at)
+  last_at = max(observation_rollups.last_at, excluded.last_at)
 """
 _LATEST_UPDATE = """
 UPDATE entity_attributes
-SET observed_at = {p}, number = {p}, text = {p}, unit_code = COALESCE({p}, unit_code)
-WHERE id = {p} AND (observed_at IS NULL OR observed_at <= {p})
+SET observed_at = ?, number = ?, text = ?, unit_code = COALESCE(?, unit_code)
+WHERE id = ? AND (observed_at IS NULL OR observed_at <= ?)
 """
+# PostgreSQL: one statement moves the staged rows that are new, folds them into
+# their hours and moves the latest values forward: a few round trips per batch.
+_MOVE_STAGED = f"""
+WITH new AS (
+  INSERT INTO observations
+  SELECT attribute_id, observed_at, number, text FROM {STAGE} ORDER BY attribute_id, observed_at
+  ON CONFLICT DO NOTHING
+  RETURNING attribute_id, observed_at, number, text
+), hours AS (
+  INSERT INTO observation_rollups AS r
+    (attribute_id, hour, count, total, minimum, maximum, last, last_at)
+  SELECT attribute_id, date_trunc('hour', observed_at, 'UTC'), count(*), sum(number),
+         min(number), max(number), (array_agg(number ORDER BY observed_at DESC))[1],
+         max(observed_at)
+  FROM new WHERE number IS NOT NULL
+  GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (attribute_id, hour) DO UPDATE SET
+    count = r.count + excluded.count,
+    total = r.total + excluded.total,
+    minimum = least(r.minimum, excluded.minimum),
+    maximum = greatest(r.maximum, excluded.maximum),
+    last = CASE WHEN excluded.last_at >= r.last_at THEN excluded.last ELSE r.last END,
+    last_at = greatest(r.last_at, excluded.last_at)
+), latest AS (
+  UPDATE entity_attributes a
+  SET observed_at = n.observed_at, number = n.number, text = n.text,
+      unit_code = COALESCE(n.unit_code, a.unit_code)
+  FROM (
+    SELECT DISTINCT ON (new.attribute_id) new.*, s.unit_code
+    FROM new JOIN {STAGE} s USING (attribute_id, observed_at)
+    ORDER BY new.attribute_id, new.observed_at DESC
+  ) n
+  WHERE a.id = n.attribute_id AND (a.observed_at IS NULL OR a.observed_at <= n.observed_at)
+)
+SELECT attribute_id, observed_at FROM new
+"""  # noqa: S608 (constant names only)
 
 
 @dataclass(slots=True)
@@ -52,19 +87,6 @@ class Stored:
     count: int = 0
     changes: dict[str, set[str]] = field(default_factory=dict)
     newest: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Dialect:
-    """What differs between the backends on this path: placeholders, times, min/max of two."""
-
-    placeholder: str
-    time: Callable[[datetime], Any]
-    least: str
-    greatest: str
-
-    def sql(self, template: str) -> str:
-        return template.format(p=self.placeholder, least=self.least, greatest=self.greatest)
 
 
 @lru_cache(maxsize=65_536)  # the attributes of a message share one time: format it once
@@ -78,20 +100,12 @@ def _hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-SQLITE = _Dialect("?", _sqlite_time, "min", "max")
-POSTGRESQL = _Dialect("%s", lambda moment: moment, "least", "greatest")
-
-
-def _dialect(session: Session) -> _Dialect:
-    return POSTGRESQL if session.get_bind().dialect.name == "postgresql" else SQLITE
-
-
 def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
     """Store readings of existing entities; duplicates of stored ones are ignored."""
     if not readings:
         return Stored()
-    dialect = _dialect(session)
     series = _series_ids(session, readings)
+    units = {series[r.entity_id, r.attribute]: r.unit_code for r in readings}
     rows: dict[tuple[int, datetime], Row] = {}
     for reading in readings:
         key = (series[reading.entity_id, reading.attribute], reading.observed_at)
@@ -102,13 +116,17 @@ def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
     # Rows, rollups and latest values are written in key order, so that concurrent
     # writers (ingest workers on PostgreSQL) lock them in the same order: no deadlocks.
     ordered = [rows[key] for key in sorted(rows)]
-    new = (_copy_new if dialect is POSTGRESQL else _insert_new)(session, ordered)
-    _update_rollups(session, dialect, new)
-    _update_latest(session, dialect, new, readings, series)
+    if session.get_bind().dialect.name == "postgresql":
+        new_keys = _copy_new(session, ordered, units)
+    else:
+        new = _insert_new(session, ordered)
+        _update_rollups(session, new)
+        _update_latest(session, new, units)
+        new_keys = [(row[0], row[1]) for row in new]
     names = {series_id: key for key, series_id in series.items()}
-    stored = Stored(len(new), newest=max((row[1] for row in new), default=None))
-    for row in new:
-        entity_id, attribute = names[row[0]]
+    stored = Stored(len(new_keys), newest=max((at for _, at in new_keys), default=None))
+    for series_id, _ in new_keys:
+        entity_id, attribute = names[series_id]
         stored.changes.setdefault(entity_id, set()).add(attribute)
     return stored
 
@@ -163,21 +181,20 @@ def _insert_new(session: Session, rows: list[Row]) -> list[Row]:
     return new
 
 
-def _copy_new(session: Session, rows: list[Row]) -> list[Row]:
-    """COPY into a temporary table, then move what is new; PostgreSQL says which rows those were."""
+def _copy_new(
+    session: Session, rows: list[Row], units: dict[int, str | None]
+) -> list[tuple[int, datetime]]:
+    """COPY into a temporary table, then move what is new (PostgreSQL); the new rows' keys."""
     connection = session.connection()
     connection.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE observations) ON COMMIT DELETE ROWS"
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (attribute_id bigint, observed_at timestamptz, "
+        "number float8, text varchar(200), unit_code varchar(16)) ON COMMIT DELETE ROWS"
     )
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {STAGE} (attribute_id, observed_at, number, text) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(row)
-    result = connection.exec_driver_sql(
-        f"INSERT INTO observations SELECT * FROM {STAGE} "  # noqa: S608 (constant names)
-        "ON CONFLICT DO NOTHING RETURNING attribute_id, observed_at, number, text"
-    )
-    new = [(s, t, n, w) for s, t, n, w in result]
+            copy.write_row((*row, units.get(row[0])))
+    new = [(series, at) for series, at in connection.exec_driver_sql(_MOVE_STAGED)]
     connection.exec_driver_sql(f"TRUNCATE {STAGE}")
     return new
 
@@ -200,8 +217,8 @@ class _Rollup:
             self.last, self.last_at = value, at
 
 
-def _update_rollups(session: Session, dialect: _Dialect, new: list[Row]) -> None:
-    """Fold the numeric values just stored into their hours' aggregates."""
+def _update_rollups(session: Session, new: list[Row]) -> None:
+    """Fold the numeric values just stored into their hours' aggregates (SQLite)."""
     hours: dict[tuple[int, datetime], _Rollup] = {}
     for series, at, number, _ in new:
         if number is None:
@@ -213,9 +230,9 @@ def _update_rollups(session: Session, dialect: _Dialect, new: list[Row]) -> None
         else:
             rollup.add(number, at)
     if hours:
-        time = dialect.time
+        time = _sqlite_time
         session.connection().exec_driver_sql(
-            dialect.sql(_ROLLUP_UPSERT),
+            _ROLLUP_UPSERT,
             [
                 (s, time(h), r.count, r.total, r.minimum, r.maximum, r.last, time(r.last_at))
                 for (s, h), r in sorted(hours.items())
@@ -223,24 +240,17 @@ def _update_rollups(session: Session, dialect: _Dialect, new: list[Row]) -> None
         )
 
 
-def _update_latest(
-    session: Session,
-    dialect: _Dialect,
-    new: list[Row],
-    readings: Sequence[Reading],
-    series: dict[tuple[str, str], int],
-) -> None:
-    """Move each attribute's latest value forward to the newest reading just stored."""
-    units = {series[r.entity_id, r.attribute]: r.unit_code for r in readings}
+def _update_latest(session: Session, new: list[Row], units: dict[int, str | None]) -> None:
+    """Move each attribute's latest value forward to the newest reading just stored (SQLite)."""
     newest: dict[int, Row] = {}
     for row in new:
         held = newest.get(row[0])
         if held is None or row[1] > held[1]:
             newest[row[0]] = row
     if newest:
-        time = dialect.time
+        time = _sqlite_time
         session.connection().exec_driver_sql(
-            dialect.sql(_LATEST_UPDATE),
+            _LATEST_UPDATE,
             [
                 (time(at), n, w, units.get(s), s, time(at))
                 for s, at, n, w in sorted(newest.values(), key=lambda row: row[0])

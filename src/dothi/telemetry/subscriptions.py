@@ -3,9 +3,8 @@
 A change (entity id → attributes changed) is matched against every active,
 unexpired subscription in the same transaction as the change itself, and what
 matches is written to the outbox (`SubscriptionNotification`): nothing is lost if
-the process dies before delivery. `deliver_due` POSTs the outbox to the
-subscribers' endpoints, retrying with exponential backoff. A subscriber is only
-told of entities its owner sees (their ward scope, checked at every change).
+the process dies before delivery (`notifications.py` delivers it). A subscriber is
+only told of entities its owner sees (their ward scope, checked at every change).
 """
 
 from __future__ import annotations
@@ -17,28 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dothi.accounts.identity import principal_for
-from dothi.accounts.models import User
+from dothi.accounts.identity import principal_by_username
 from dothi.accounts.permissions import Principal
-from dothi.core.clock import Clock, as_utc
-from dothi.db.engine import Database
+from dothi.core.clock import as_utc
 from dothi.errors import Conflict, InvalidInput, NotFound
 from dothi.places.service import unit_paths
 from dothi.telemetry.models import Entity, Subscription, SubscriptionNotification
 from dothi.telemetry.query import parse_q
 from dothi.telemetry.representation import Found, iso, load
-
-MAX_ATTEMPTS = 8
-FIRST_RETRY = timedelta(seconds=10)
-LAST_RETRY = timedelta(hours=1)
-LEASE = timedelta(minutes=2)
-"""How long a worker holds the notifications it claimed before another may retry them."""
-TIMEOUT = 10.0
 
 
 def _pattern(value: str | None) -> str | None:
@@ -242,9 +231,7 @@ class _Owners:
 
     def get(self, username: str) -> Principal | None:
         if username not in self.cache:
-            user = self.session.scalars(select(User).where(User.username == username)).first()
-            active = user is not None and user.active
-            self.cache[username] = principal_for(self.session, user) if active and user else None
+            self.cache[username] = principal_by_username(self.session, username)
         return self.cache[username]
 
 
@@ -346,97 +333,3 @@ def _notification(
     return SubscriptionNotification(
         subscription_id=row.id, created_at=now, payload=payload, attempts=0, next_attempt_at=now
     )
-
-
-# Delivering the outbox ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Claimed:
-    id: uuid.UUID
-    subscription_id: str
-    uri: str
-    accept: str
-    payload: dict[str, Any]
-
-
-def deliver_due(database: Database, client: httpx.Client, clock: Clock, *, batch: int = 50) -> int:
-    """POST the notifications that are due; returns how many were tried.
-
-    Claiming and recording are two short transactions: no database transaction
-    is held open while a subscriber's endpoint answers (or does not).
-    """
-    claimed = _claim(database, clock.now(), batch)
-    outcomes = [(item, _post(client, item, clock.now())) for item in claimed]
-    if outcomes:
-        _record(database, clock.now(), outcomes)
-    return len(claimed)
-
-
-def _claim(database: Database, now: datetime, batch: int) -> list[_Claimed]:
-    with database.write() as session:
-        query = (
-            select(SubscriptionNotification, Subscription.document)
-            .join(Subscription, Subscription.id == SubscriptionNotification.subscription_id)
-            .where(
-                SubscriptionNotification.sent_at.is_(None),
-                SubscriptionNotification.attempts < MAX_ATTEMPTS,
-                SubscriptionNotification.next_attempt_at <= now,
-            )
-            .order_by(SubscriptionNotification.next_attempt_at)
-            .limit(batch)
-        )
-        if not database.is_sqlite:  # several notifier workers take different rows
-            query = query.with_for_update(skip_locked=True, of=SubscriptionNotification)
-        claimed = []
-        for notification, document in session.execute(query):
-            notification.next_attempt_at = now + LEASE
-            endpoint = document["notification"]["endpoint"]
-            claimed.append(
-                _Claimed(
-                    notification.id,
-                    notification.subscription_id,
-                    endpoint["uri"],
-                    endpoint.get("accept", "application/json"),
-                    notification.payload,
-                )
-            )
-        return claimed
-
-
-def _post(client: httpx.Client, item: _Claimed, now: datetime) -> str | None:
-    """POST one notification; the error as text, or None when the endpoint took it."""
-    payload = {**item.payload, "notifiedAt": iso(now)}
-    headers = {"Content-Type": item.accept, "Accept": "application/json"}
-    try:
-        response = client.post(item.uri, json=payload, headers=headers, timeout=TIMEOUT)
-    except httpx.HTTPError as error:
-        return f"{type(error).__name__}: {error}"[:500]
-    if response.is_success:
-        return None
-    return f"HTTP {response.status_code}: {response.text[:200]}"[:500]
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long to wait before the next attempt after `attempts` failed ones."""
-    delay: timedelta = FIRST_RETRY * 2 ** max(attempts - 1, 0)
-    return min(delay, LAST_RETRY)
-
-
-def _record(database: Database, now: datetime, outcomes: list[tuple[_Claimed, str | None]]) -> None:
-    with database.write() as session:
-        for item, error in outcomes:
-            notification = session.get(SubscriptionNotification, item.id)
-            subscription = session.get(Subscription, item.subscription_id)
-            if notification is None or subscription is None:
-                continue  # the subscription was deleted meanwhile
-            notification.attempts += 1
-            if error is None:
-                notification.sent_at = now
-                notification.last_error = None
-                subscription.times_sent += 1
-                subscription.last_success_at = now
-            else:
-                notification.last_error = error
-                notification.next_attempt_at = now + backoff(notification.attempts)
-                subscription.last_failure_at = now

@@ -2,7 +2,7 @@
 
 Notifications are written to the outbox in the transaction of the change that
 caused them; this loop POSTs them to the subscribers' endpoints and retries
-failures with exponential backoff (`subscriptions.deliver_due`). Several workers
+failures with exponential backoff (`notifications.deliver_due`). Several workers
 may run: on PostgreSQL each claims different rows (SKIP LOCKED).
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dothi.core.clock import Clock
 from dothi.db.engine import Database
-from dothi.telemetry.subscriptions import deliver_due
+from dothi.telemetry.notifications import deliver_due
 
 log = structlog.get_logger(__name__)
 
