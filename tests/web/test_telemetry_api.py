@@ -195,3 +195,15 @@ def test_series_refuse_times_out_of_history(client: TestClient, demo_db: Databas
         f"/api/v1/entities/{STATION}/series", params=params, headers=admin_api_key(demo_db)
     )
     assert answer.status_code == 422 and "range" in answer.text
+
+
+def test_a_csv_line_the_csv_module_cannot_read_is_refused(
+    client: TestClient, demo_db: Database
+) -> None:
+    headers = {"X-API-Key": integration_key(demo_db), "Content-Type": "text/csv"}
+    huge = '"' + "9" * 200_000 + '"'  # beyond the csv module's field limit
+    body = (
+        f"entity,attribute,value,observedAt\nurn:ngsi-ld:Device:a,x,{huge},2026-11-01T00:00:00Z\n"
+    )
+    report = client.post("/api/v1/observations", content=body, headers=headers).json()
+    assert report["refused"] == 1 and "Not a CSV line" in report["errors"][0]["reason"]

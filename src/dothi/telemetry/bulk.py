@@ -47,7 +47,11 @@ class LineReader:
             yield self._message(line)
 
     def _read_header(self, line: str) -> None:
-        header = [name.strip() for name in next(csv.reader([line.lstrip("\ufeff")]))]
+        try:
+            header = [name.strip() for name in _cells(line.lstrip("\ufeff"))]
+        except ValueError as error:
+            self.header_problem = str(error)
+            return
         missing = [name for name in CSV_REQUIRED if name not in header]
         unknown = [name for name in header if name not in CSV_REQUIRED + CSV_OPTIONAL]
         if missing or unknown:
@@ -72,7 +76,7 @@ class LineReader:
     def _csv_line(self, line: str) -> tuple[str, dict[str, Any]]:
         if self.header is None:
             raise ValueError(self.header_problem or "No CSV header.")
-        cells = next(csv.reader([line]))
+        cells = _cells(line)
         if len(cells) != len(self.header):
             raise ValueError(f"Expected {len(self.header)} columns, got {len(cells)}.")
         row = dict(zip(self.header, (cell.strip() for cell in cells), strict=True))
@@ -82,6 +86,14 @@ class LineReader:
         return _reading(
             row["entity"], row["attribute"], value, row.get("observedAt"), row.get("unitCode")
         )
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of one CSV line; ValueError for what the csv module cannot read (a NUL…)."""
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as error:
+        raise ValueError(f"Not a CSV line: {error}.") from None
 
 
 def _json_line(line: str) -> tuple[str, dict[str, Any]]:
