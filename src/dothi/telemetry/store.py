@@ -76,7 +76,7 @@ WITH new AS (
   ) n
   WHERE a.id = n.attribute_id AND (a.observed_at IS NULL OR a.observed_at <= n.observed_at)
 )
-SELECT attribute_id, observed_at FROM new
+SELECT attribute_id, count(*), max(observed_at) FROM new GROUP BY attribute_id
 """  # noqa: S608 (constant names only)
 
 
@@ -117,15 +117,16 @@ def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
     # writers (ingest workers on PostgreSQL) lock them in the same order: no deadlocks.
     ordered = [rows[key] for key in sorted(rows)]
     if session.get_bind().dialect.name == "postgresql":
-        new_keys = _copy_new(session, ordered, units)
+        per_series = _copy_new(session, ordered, units)
     else:
         new = _insert_new(session, ordered)
         _update_rollups(session, new)
         _update_latest(session, new, units)
-        new_keys = [(row[0], row[1]) for row in new]
+        per_series = [(row[0], 1, row[1]) for row in new]
     names = {series_id: key for key, series_id in series.items()}
-    stored = Stored(len(new_keys), newest=max((at for _, at in new_keys), default=None))
-    for series_id, _ in new_keys:
+    stored = Stored(sum(count for _, count, _ in per_series))
+    stored.newest = max((newest for _, _, newest in per_series), default=None)
+    for series_id, _, _ in per_series:
         entity_id, attribute = names[series_id]
         stored.changes.setdefault(entity_id, set()).add(attribute)
     return stored
@@ -183,8 +184,11 @@ def _insert_new(session: Session, rows: list[Row]) -> list[Row]:
 
 def _copy_new(
     session: Session, rows: list[Row], units: dict[int, str | None]
-) -> list[tuple[int, datetime]]:
-    """COPY into a temporary table, then move what is new (PostgreSQL); the new rows' keys."""
+) -> list[tuple[int, int, datetime]]:
+    """COPY into a temporary table, then move what is new (PostgreSQL).
+
+    Returns, per attribute with new rows: how many, and the newest time.
+    """
     connection = session.connection()
     connection.exec_driver_sql(
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (attribute_id bigint, observed_at timestamptz, "
@@ -194,9 +198,8 @@ def _copy_new(
     with cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
         for row in rows:
             copy.write_row((*row, units.get(row[0])))
-    new = [(series, at) for series, at in connection.exec_driver_sql(_MOVE_STAGED)]
-    connection.exec_driver_sql(f"TRUNCATE {STAGE}")
-    return new
+    moved = connection.exec_driver_sql(_MOVE_STAGED)  # the stage empties itself at commit
+    return [(series, count, newest) for series, count, newest in moved]
 
 
 @dataclass(slots=True)
