@@ -106,6 +106,21 @@ class Settings(BaseSettings):
     report_accept_hours: float = Field(
         8, gt=0, description="Working hours a unit has to accept a report routed to it."
     )
+    report_period_day: int = Field(
+        25,
+        ge=1,
+        le=28,
+        description="Day of the month report statistics periods start on (HCMC's 1022 counts "
+        "from the 25th to the 25th); 1 gives calendar months.",
+    )
+    map_tiles_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Tile layer of the maps (Leaflet URL template); empty: boundaries only.",
+    )
+    map_tiles_attribution: str = Field(
+        "© OpenStreetMap contributors",
+        description="Credit shown on the maps for the tile layer.",
+    )
 
     @classmethod
     def settings_customise_sources(

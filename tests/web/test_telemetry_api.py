@@ -49,7 +49,8 @@ def test_a_jsonl_backfill_reports_refused_lines_by_number(
             f'{{"entity": "{STATION}", "attribute": "pm25", "value": 12.5, '
             '"observedAt": "2026-11-01T07:00:00+07:00"}',
             "{broken",
-            f'{{"entity": "{STATION}", "attrs": {{"pm10": {{"value": 30, "observedAt": "{START}"}}, '
+            f'{{"entity": "{STATION}", "attrs": '
+            f'{{"pm10": {{"value": 30, "observedAt": "{START}"}}, '
             f'"temperature": {{"value": 29.5, "observedAt": "{START}"}}}}}}',
             "",
             f'{{"entity": "{STATION}", "attribute": "pm25"}}',

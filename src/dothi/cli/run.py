@@ -22,6 +22,7 @@ from dothi.core.clock import SystemClock
 from dothi.core.logs import configure_logging
 from dothi.errors import DothiError
 from dothi.places.datasets import load_bundled
+from dothi.reports.bundled import load_bundled as load_report_catalogue
 from dothi.simulator.run import Background
 from dothi.web.app import create_app
 
@@ -107,6 +108,7 @@ def demo(
     with database.write() as session:
         load_bundled(session, "phu-nhuan")
         import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], clock, settings.timezone)
+        load_report_catalogue(session, clock)
         password = ensure_admin(session)
         api_key = ensure_integration_key(session, clock)
     database_url = f"DOTHI_DATABASE_URL={settings.database_url}"

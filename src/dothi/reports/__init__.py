@@ -1,1 +1,1 @@
-"""Citizen field reports (phản ánh hiện trường): categories, routing, workflow, ratings."""
+"""Citizen field reports (phản ánh hiện trường): categories, routing, workflow, Open311 data."""

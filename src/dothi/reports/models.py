@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dothi.accounts.privacy import personal
 from dothi.core.ids import new_id
-from dothi.db.base import Base
+from dothi.db.base import Base, JSONDoc
 
 
 class StateKind(StrEnum):
@@ -56,13 +56,13 @@ class Category(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     group: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
-    keywords: Mapped[list[str]] = mapped_column(default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
     # The kind of organisational unit that handles it when no rule names one (OrgUnitKind).
     unit_kind: Mapped[str] = mapped_column(String(20))
     # Open311 attributes: the extra questions asked when reporting.
-    attributes: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
-    urgent_hours: Mapped[float]
-    normal_hours: Mapped[float]
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
+    urgent_hours: Mapped[float] = mapped_column(Float)
+    normal_hours: Mapped[float] = mapped_column(Float)
     public: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
@@ -148,9 +148,12 @@ class ReportUpdate(Base):
     """One step of a report's history: a change of state, unit or category, or a note."""
 
     __tablename__ = "report_updates"
+    __table_args__ = (UniqueConstraint("report_id", "number"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id"), index=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id"))
+    # The step's place in the report's history: steps made in the same instant stay ordered.
+    number: Mapped[int]
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(20))

@@ -14,14 +14,27 @@ from dothi import __version__
 from dothi.accounts.throttle import LoginThrottle
 from dothi.config import Settings
 from dothi.core.clock import Clock, SystemClock
+from dothi.core.events import EventBus
 from dothi.db.engine import Database
-from dothi.web.api import audit, places, system, users
+from dothi.telemetry.pipeline import Pipeline
+from dothi.web.api import audit, places, system, telemetry, users
 from dothi.web.deps import reject_nul
 from dothi.web.errors import ErrorRenderers, install_error_handlers
 from dothi.web.metrics import HttpMetrics, MetricsMiddleware
 from dothi.web.pages import audit as audit_page
-from dothi.web.pages import home, login
+from dothi.web.pages import (
+    home,
+    login,
+    reports_citizen,
+    reports_moderation,
+    reports_public,
+    reports_stats,
+    reports_workspace,
+)
 from dothi.web.pages import users as users_page
+from dothi.web.standards import ngsi_ld, ngsi_ld_temporal, open311
+from dothi.web.standards.ngsi_ld_common import render_problem as ngsi_ld_error
+from dothi.web.standards.open311_xml import render_error as open311_error
 from dothi.web.templating import Templates
 
 STATIC = Path(__file__).parent / "static"
@@ -54,6 +67,8 @@ def create_app(
     app.state.settings = settings
     app.state.database = db
     app.state.clock = clock or SystemClock()
+    app.state.bus = EventBus()
+    app.state.pipeline = Pipeline(db, app.state.bus, app.state.clock, settings.timezone)
     app.state.login_throttle = LoginThrottle(app.state.clock)
     app.state.write_gate = anyio.Lock() if db.is_sqlite else None
     # Password checks at once: each Argon2 check takes ~64 MiB and a CPU for ~0.1 s.
@@ -61,12 +76,26 @@ def create_app(
     app.state.templates = Templates(settings.default_locale, settings.timezone)
     app.state.metrics = HttpMetrics()
     app.state.error_renderers = ErrorRenderers()
+    app.state.error_renderers.register("/open311/", open311_error)
+    app.state.error_renderers.register("/ngsi-ld/", ngsi_ld_error)
     install_error_handlers(app, app.state.error_renderers)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for api in (system, places, users, audit):
+    for api in (system, places, users, audit, telemetry):
         app.include_router(api.router)
+    app.include_router(open311.router)
+    app.include_router(ngsi_ld.router)
+    app.include_router(ngsi_ld_temporal.router)
     for page in (login, home, users_page, audit_page):
+        app.include_router(page.router)
+    # The citizen's fixed paths (/reports/new…) before the public /reports/{code}.
+    for page in (
+        reports_citizen,
+        reports_public,
+        reports_workspace,
+        reports_stats,
+        reports_moderation,
+    ):
         app.include_router(page.router)
     return app
 

@@ -1,0 +1,189 @@
+"""Open311 POST /requests per second and its p99 at 50 concurrent clients, next to a bare
+endpoint of the same server measured in the same run.
+
+The server (uvicorn, one process) runs in a child process on a temporary SQLite file
+(and on PostgreSQL when DOTHI_BENCH_DATABASE_URL is set) holding the demo district, its
+units, the report catalogue and an integration key. Each POST authenticates the key,
+places the point in its ward, routes it and writes the report and its first history row.
+The bare endpoint answers a constant from the same app: the limit of the web stack.
+Target: POST reaches at least 30 % of the bare rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import platform
+import re
+import socket
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import uvicorn
+from shapely.geometry import shape
+from sqlalchemy import select
+
+from dothi.accounts.apikeys import create_api_key
+from dothi.accounts.directory import BUNDLED, import_directory
+from dothi.accounts.models import User
+from dothi.accounts.permissions import SYSTEM, Role
+from dothi.accounts.schemas import ApiKeyCreate
+from dothi.config import Settings
+from dothi.core.clock import FixedClock
+from dothi.db.engine import Database
+from dothi.db.migrate import upgrade
+from dothi.places.datasets import load_bundled as load_places
+from dothi.places.models import AdminUnit
+from dothi.reports.bundled import load_bundled as load_reports
+from dothi.web.app import create_app
+
+CLIENTS = 50
+SECONDS = 8.0
+TARGET = 0.30
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}"
+
+
+def prepare(url: str) -> tuple[str, tuple[float, float]]:
+    """The demo district with reports set up; an integration key and a point in Phường 9."""
+    database = Database(url)
+    upgrade(database.engine)
+    clock = FixedClock(datetime.now(UTC))
+    with database.write() as session:
+        load_places(session, "phu-nhuan")
+        import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], clock)
+        load_reports(session, clock)
+        portal = User(username="portal", role=Role.INTEGRATION, created_at=clock.now())
+        session.add(portal)
+        session.flush()
+        key = create_api_key(session, SYSTEM, portal.id, ApiKeyCreate(name="bench"), clock)
+        ward = session.scalars(select(AdminUnit).where(AdminUnit.name == "Phường 9")).one()
+        point = shape(ward.boundary).representative_point()
+    database.dispose()
+    return key.secret, (float(point.x), float(point.y))
+
+
+def serve(url: str, port: int) -> None:
+    """The app with one extra route, `/bench/bare`, run by uvicorn (child process)."""
+    app = create_app(Settings(database_url=url, secret_key="bench-only"))  # noqa: S106
+
+    @app.get("/bench/bare")
+    def bare() -> dict[str, bool]:
+        return {"ok": True}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def raw_request(method: str, path: str, form: dict[str, str] | None) -> bytes:
+    """One HTTP/1.1 keep-alive request, encoded once and sent again and again."""
+    body = urlencode(form).encode() if form else b""
+    head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\n"
+    if form:
+        head += (
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+        )
+    return (head + "\r\n").encode() + body
+
+
+async def load(port: int, request: bytes) -> tuple[float, float, int]:
+    """Requests per second, p99 latency (ms) and failures of `CLIENTS` clients for `SECONDS`.
+
+    A minimal client on asyncio streams, one connection per client: a general HTTP
+    client library costs more CPU than the server under test, on the same machine.
+    """
+    latencies: list[float] = []
+    failures = 0
+    stop = time.perf_counter() + SECONDS
+
+    async def client() -> None:
+        nonlocal failures
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            failures += not head.startswith((b"HTTP/1.1 200", b"HTTP/1.1 201"))
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    return len(latencies) / elapsed, p99, failures
+
+
+def wait_for(port: int) -> None:
+    for _ in range(200):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("the server did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run(label: str, url: str) -> None:
+    key, (lon, lat) = prepare(url)
+    port = free_port()
+    server = multiprocessing.get_context("spawn").Process(target=serve, args=(url, port))
+    server.start()
+    try:
+        wait_for(port)
+        form = {
+            "api_key": key,
+            "service_code": "trat-tu-do-thi",
+            "lat": str(lat),
+            "long": str(lon),
+            "description": "Lấn chiếm vỉa hè",
+            "phone": "0912345678",
+        }
+        bare_request = raw_request("GET", "/bench/bare", None)
+        post_request = raw_request("POST", "/open311/v2/requests.json", form)
+        asyncio.run(load(port, bare_request))  # warm up both paths
+        asyncio.run(load(port, post_request))
+        bare, bare_p99, _ = asyncio.run(load(port, bare_request))
+        posts, p99, failed = asyncio.run(load(port, post_request))
+    finally:
+        server.terminate()
+        server.join()
+    print(f"{label}: bare endpoint (the limit):   {bare:>8,.0f} req/s, p99 {bare_p99:>6.1f} ms")
+    print(
+        f"{label}: POST /requests:              {posts:>8,.0f} req/s, p99 {p99:>6.1f} ms "
+        f"({posts / bare:.0%} of the limit; target >= {TARGET:.0%}; {failed} failed)"
+    )
+
+
+def main() -> None:
+    print(f"machine: {machine()}; {CLIENTS} clients share the CPUs with the server")
+    with tempfile.TemporaryDirectory() as folder:
+        run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+    pg_url = os.environ.get("DOTHI_BENCH_DATABASE_URL")
+    if pg_url:
+        run("PostgreSQL", pg_url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Who handles a report: (place, category) -> organisational unit, like FixMyStreet's bodies.
+
+The most specific rule wins: a rule for the report's ward, then for the units above it,
+then the category's rule for anywhere. Without a rule the report goes to the unit of the
+category's kind (ward committee, police…) working in the ward, or above it. No match
+leaves the report unrouted for the IOC to dispatch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dothi.accounts.models import OrgUnit
+from dothi.accounts.permissions import Principal
+from dothi.accounts.schemas import Code
+from dothi.core.documents import problems
+from dothi.errors import InvalidInput, NotFound
+from dothi.places.service import unit_ids_by_code, unit_paths
+from dothi.reports.catalogue import category_by_code, read_dataset
+from dothi.reports.models import Category, Route
+
+
+class RouteEntry(BaseModel):
+    """A rule of a routing file: category code, org unit code, optional place code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: Code
+    org_unit: Code
+    place: Code | None = None
+
+
+class _Routes(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    routes: list[RouteEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The organisational unit a report is routed to."""
+
+    id: uuid.UUID
+    name: str
+
+
+def route(
+    session: Session,
+    category: Category,
+    admin_unit_id: uuid.UUID | None,
+    path: str | None = None,
+) -> Target | None:
+    """The organisational unit for a report of `category` placed in `admin_unit_id`
+    (whose materialized `path` saves a query when the caller knows it)."""
+    if admin_unit_id is not None and path is None:
+        path = unit_paths(session, [admin_unit_id]).get(admin_unit_id)
+    # The unit and the units above it, deepest first (ids read from its path).
+    places = [uuid.UUID(part) for part in reversed((path or "").strip("/").split("/")) if part]
+    rules = {
+        place: Target(unit_id, name)
+        for place, unit_id, name in session.execute(
+            select(Route.admin_unit_id, OrgUnit.id, OrgUnit.name)
+            .join(OrgUnit, OrgUnit.id == Route.org_unit_id)
+            .where(Route.category_id == category.id, OrgUnit.active)
+        )
+    }
+    for place in [*places, None]:
+        if place in rules:
+            return rules[place]
+    if not places:
+        return None
+    local = {
+        place: Target(unit_id, name)
+        for place, unit_id, name in session.execute(
+            select(OrgUnit.admin_unit_id, OrgUnit.id, OrgUnit.name)
+            .where(
+                OrgUnit.kind == category.unit_kind,
+                OrgUnit.active,
+                OrgUnit.admin_unit_id.in_(places),
+            )
+            .order_by(OrgUnit.code.desc())  # several of a kind in one place: the first code wins
+        )
+    }
+    return next((local[place] for place in places if place in local), None)
+
+
+def set_route(
+    session: Session,
+    actor: Principal,
+    category_code: str,
+    org_unit_id: uuid.UUID,
+    admin_unit_id: uuid.UUID | None = None,
+) -> None:
+    """Send reports of a category (in a place, or anywhere) to a unit (`reports:manage`)."""
+    actor.require("reports:manage")
+    category = category_by_code(session, category_code)
+    if session.get(OrgUnit, org_unit_id) is None:
+        raise InvalidInput("No such organisational unit.")
+    if admin_unit_id is not None and not unit_paths(session, [admin_unit_id]):
+        raise InvalidInput("No such administrative unit.")
+    found = session.scalar(
+        select(Route).where(Route.category_id == category.id, Route.admin_unit_id == admin_unit_id)
+        if admin_unit_id is not None
+        else select(Route).where(Route.category_id == category.id, Route.admin_unit_id.is_(None))
+    )
+    if found is None:
+        session.add(
+            Route(category_id=category.id, admin_unit_id=admin_unit_id, org_unit_id=org_unit_id)
+        )
+    else:
+        found.org_unit_id = org_unit_id
+    session.flush()
+
+
+def load_routes(
+    session: Session, actor: Principal, day: date, source: Mapping[str, Any] | None = None
+) -> int:
+    """Create or update the rules of a routing document (default: the demo district's)."""
+    try:
+        entries = _Routes.model_validate(source or read_dataset("phu-nhuan-routes")).routes
+    except ValidationError as exc:
+        raise InvalidInput(f"routes: {problems(exc, 'routes')}") from exc
+    codes = {entry.org_unit for entry in entries}
+    units = dict(
+        session.execute(select(OrgUnit.code, OrgUnit.id).where(OrgUnit.code.in_(codes))).all()
+    )
+    places = unit_ids_by_code(session, {e.place for e in entries if e.place}, day)
+    missing = sorted(codes - units.keys()) + sorted(
+        {e.place for e in entries if e.place} - places.keys()
+    )
+    if missing:
+        raise InvalidInput(f"routes: unknown organisational or administrative units: {missing}")
+    for entry in entries:
+        place = places[entry.place] if entry.place else None
+        set_route(session, actor, entry.category, units[entry.org_unit], place)
+    return len(entries)
+
+
+def org_unit_names(session: Session, ids: Collection[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """The name of each organisational unit among `ids`."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(wanted))
+    return dict(session.execute(query).all())
+
+
+def active_org_unit(session: Session, org_unit_id: uuid.UUID) -> uuid.UUID:
+    """The id of an active organisational unit; NotFound otherwise."""
+    active = session.scalar(select(OrgUnit.active).where(OrgUnit.id == org_unit_id))
+    if not active:
+        raise NotFound("No such active organisational unit.")
+    return org_unit_id

@@ -1,0 +1,352 @@
+"""Reports in and out: submit, find, list for the public and for officers, contact, follow.
+
+Submitting needs no permission here: the citizen pages are public and Open311 checks its
+key at the edge. Reading the reporter's phone or e-mail is audited; nothing public ever
+carries them. The workflow (accept, transfer, resolve…) is in `workflow`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
+from sqlalchemy.orm import Session
+
+from dothi.accounts import audit
+from dothi.accounts.paging import paginate
+from dothi.accounts.permissions import Principal
+from dothi.accounts.schemas import Page
+from dothi.accounts.units import in_scope, within_unit
+from dothi.core.clock import Clock, local_date
+from dothi.core.ids import new_id, random_secret
+from dothi.errors import Forbidden, InvalidInput, NotFound
+from dothi.places.lookup import UnitRef, place_index
+from dothi.places.service import unit_ids_by_code, unit_paths
+from dothi.reports.attributes import check_attributes
+from dothi.reports.catalogue import SUBMITTED, category_by_code
+from dothi.reports.models import Category, Follower, Report, ReportUpdate, State, StateKind
+from dothi.reports.policy import ReportPolicy
+from dothi.reports.routing import route
+from dothi.reports.schemas import (
+    OfficerQuery,
+    PublicQuery,
+    Receipt,
+    ReportDetail,
+    ReporterContact,
+    ReportIn,
+    ReportPublic,
+)
+from dothi.reports.views import detail_views, public_views
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
+CODE_LENGTH = 8
+EARTH_RADIUS_M = 6_371_000
+NEARBY_M = 50.0
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a reporter's secret."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _tracking_code() -> str:
+    """A random code: 32⁸ ≈ 10¹² of them, so a clash is left to the unique constraint."""
+    return "PA" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def place_of_point(
+    session: Session, policy: ReportPolicy, lon: float, lat: float, now: datetime
+) -> UnitRef:
+    """The deepest administrative unit of the served tree covering the point."""
+    day = local_date(now, policy.calendar.zone.key)
+    root_path = "/"
+    if policy.root_unit is not None:
+        root = unit_ids_by_code(session, [policy.root_unit], day).get(policy.root_unit)
+        root_path = unit_paths(session, [root]).get(root, "/") if root else "/"
+    unit = place_index(session).locate((lon, lat), day, root_path)
+    if unit is None:
+        raise InvalidInput("This place is outside the area served.")
+    return unit
+
+
+def submit_report(
+    session: Session,
+    policy: ReportPolicy,
+    clock: Clock,
+    data: ReportIn,
+    *,
+    submitted_by: str,
+    source: str,
+) -> Receipt:
+    """Place, route and store a new report; the receipt carries the reporter's secret once."""
+    try:
+        category = category_by_code(session, data.category)
+    except NotFound as exc:
+        raise InvalidInput(exc.message) from exc
+    attributes = check_attributes(category, data.attributes)
+    now = clock.now()
+    ward = place_of_point(session, policy, data.lon, data.lat, now)
+    target = route(session, category, ward.id, ward.path)
+    org_unit_id = target.id if target else None
+    token = random_secret(24)
+    hours = category.urgent_hours if data.urgency == "urgent" else category.normal_hours
+    report = {
+        "id": new_id(),
+        "tracking_code": _tracking_code(),
+        "token_hash": token_digest(token),
+        "category_id": category.id,
+        "state": SUBMITTED,
+        "urgency": data.urgency,
+        "description": data.description,
+        "address": data.address,
+        "lon": data.lon,
+        "lat": data.lat,
+        "admin_unit_id": ward.id,
+        "org_unit_id": org_unit_id,
+        "reporter_name": data.reporter_name,
+        "reporter_phone": data.reporter_phone,
+        "reporter_email": data.reporter_email,
+        "show_name": data.show_name,
+        "attributes": attributes,
+        "media_url": data.media_url,
+        "source": source,
+        "submitted_by": submitted_by,
+        "public": category.public,
+        "hidden": False,
+        "created_at": now,
+        "updated_at": now,
+        "accept_due_at": policy.calendar.add(now, policy.accept_hours) if org_unit_id else None,
+        "due_at": policy.calendar.add(now, hours),
+    }
+    # Core inserts: the unit of work costs more than the rest of a submission.
+    session.execute(insert(Report), [report])
+    first = {"id": new_id(), "report_id": report["id"], "number": 1, "at": now}
+    session.execute(
+        insert(ReportUpdate),
+        [
+            {
+                **first,
+                "actor": submitted_by,
+                "action": "submit",
+                "state": SUBMITTED,
+                "org_unit_id": org_unit_id,
+                "note": "",
+                "public": True,
+            }
+        ],
+    )
+    return Receipt(
+        tracking_code=report["tracking_code"],
+        token=token,
+        org_unit_name=target.name if target else None,
+        due_at=report["due_at"],
+    )
+
+
+def report_by_code(session: Session, code: str) -> Report:
+    """The report with this tracking code; NotFound otherwise."""
+    report = session.scalar(select(Report).where(Report.tracking_code == code.strip().upper()))
+    if report is None:
+        raise NotFound("No such report.")
+    return report
+
+
+def shown_publicly() -> ColumnElement[bool]:
+    """SQL: the report may appear on the public map and in Open311."""
+    return and_(Report.public, Report.hidden.is_(False))
+
+
+def get_public(session: Session, code: str) -> ReportPublic:
+    """A public report as anyone sees it."""
+    report = report_by_code(session, code)
+    if not report.public or report.hidden:
+        raise NotFound("No such report.")
+    return public_views(session, [report])[0]
+
+
+def _filters(session: Session, query: PublicQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if query.category is not None:
+        where.append(
+            Report.category_id.in_(select(Category.id).where(Category.code == query.category))
+        )
+    if query.status is not None:
+        kinds = [StateKind.OPEN] if query.status == "open" else [StateKind.CLOSED, StateKind.FIXED]
+        where.append(Report.state.in_(select(State.code).where(State.kind.in_(kinds))))
+    if query.ward is not None:
+        where.append(within_unit(session, Report.admin_unit_id, query.ward))
+    if query.since is not None:
+        where.append(Report.created_at >= query.since)
+    if query.until is not None:
+        where.append(Report.created_at < query.until)
+    if query.codes is not None:
+        where.append(Report.tracking_code.in_([code.upper() for code in query.codes]))
+    return where
+
+
+def list_public(session: Session, query: PublicQuery) -> Page[ReportPublic]:
+    """Public reports, newest first, with no personal data."""
+    stmt: Select[Report] = (
+        select(Report)
+        .where(shown_publicly(), *_filters(session, query))
+        .order_by(Report.created_at.desc(), Report.id)
+    )
+    return paginate(session, stmt, query, lambda rows: public_views(session, rows))
+
+
+def nearby(
+    session: Session, lon: float, lat: float, category: str, radius_m: float = NEARBY_M
+) -> list[ReportPublic]:
+    """Open public reports of a category within `radius_m` of a point, nearest first.
+
+    Shown before sending, so that the citizen joins a report instead of repeating it.
+    """
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    open_states = select(State.code).where(State.kind == StateKind.OPEN)
+    candidates = session.scalars(
+        select(Report).where(
+            shown_publicly(),
+            Report.state.in_(open_states),
+            Report.category_id.in_(select(Category.id).where(Category.code == category)),
+            Report.lat.between(lat - dlat, lat + dlat),
+            Report.lon.between(lon - dlon, lon + dlon),
+        )
+    ).all()
+    close = sorted((distance_m(lon, lat, r.lon, r.lat), r.tracking_code, r) for r in candidates)
+    return public_views(session, [r for d, _, r in close if d <= radius_m])
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def officer_sight(actor: Principal) -> ColumnElement[bool]:
+    """SQL: reports placed in the actor's scope or routed to the actor's unit."""
+    in_area = in_scope(Report.admin_unit_id, actor)
+    if actor.org_unit_id is None:
+        return in_area
+    return or_(in_area, Report.org_unit_id == actor.org_unit_id)
+
+
+def visible_report(session: Session, actor: Principal, code: str) -> Report:
+    """A report the actor may work on: in their area or routed to their unit."""
+    actor.require("reports:read")
+    report = report_by_code(session, code)
+    if actor.org_unit_id is not None and report.org_unit_id == actor.org_unit_id:
+        return report
+    path = (
+        unit_paths(session, [report.admin_unit_id]).get(report.admin_unit_id)
+        if report.admin_unit_id
+        else None
+    )
+    if not actor.sees(path):
+        raise Forbidden("This report is outside your area.")
+    return report
+
+
+def get_report(session: Session, actor: Principal, code: str, clock: Clock) -> ReportDetail:
+    """A report with its workflow, for officers (`reports:read`); the reporter masked."""
+    return detail_views(session, [visible_report(session, actor, code)], clock.now())[0]
+
+
+def list_reports(
+    session: Session, actor: Principal, query: OfficerQuery, clock: Clock
+) -> Page[ReportDetail]:
+    """The reports an officer sees, most urgent deadline first (overdue ones lead).
+
+    `mine` keeps those routed to the officer's unit: their queue.
+    """
+    actor.require("reports:read")
+    now = clock.now()
+    where = [officer_sight(actor), *_filters(session, query)]
+    if query.state is not None:
+        where.append(Report.state == query.state)
+    if query.org_unit_id is not None:
+        where.append(Report.org_unit_id == query.org_unit_id)
+    if query.mine:
+        where.append(Report.org_unit_id == actor.org_unit_id)
+    if query.overdue is not None:
+        open_states = select(State.code).where(State.kind == StateKind.OPEN)
+        late = and_(
+            Report.state.in_(open_states),
+            or_(
+                Report.due_at < now,
+                and_(Report.accepted_at.is_(None), Report.accept_due_at < now),
+            ),
+        )
+        where.append(late if query.overdue else ~late)
+    stmt: Select[Report] = (
+        select(Report)
+        .where(*where)
+        .order_by(Report.due_at.is_(None), Report.due_at, Report.created_at, Report.id)
+    )
+    return paginate(session, stmt, query, lambda rows: detail_views(session, rows, now))
+
+
+def reporter_contact(
+    session: Session, actor: Principal, code: str, clock: Clock
+) -> ReporterContact:
+    """The reporter's name, phone and e-mail unmasked (`reports:read_personal`), audited."""
+    actor.require("reports:read_personal")
+    report = visible_report(session, actor, code)
+    shown = [
+        field
+        for field in ("reporter_name", "reporter_phone", "reporter_email")
+        if getattr(report, field) is not None
+    ]
+    audit.record(
+        session,
+        clock,
+        actor.username,
+        "report.read_personal",
+        object_type="report",
+        object_id=report.tracking_code,
+        admin_unit_id=report.admin_unit_id,
+        detail={"fields": shown},
+    )
+    return ReporterContact(
+        tracking_code=report.tracking_code,
+        reporter_name=report.reporter_name,
+        reporter_phone=report.reporter_phone,
+        reporter_email=report.reporter_email,
+    )
+
+
+def report_for_citizen(session: Session, code: str, token: str) -> Report:
+    """The report whose reporter holds `token`; Forbidden for a wrong secret."""
+    report = report_by_code(session, code)
+    if not hmac.compare_digest(report.token_hash, token_digest(token)):
+        raise Forbidden("This link does not let you act on this report.")
+    return report
+
+
+def follow(session: Session, clock: Clock, code: str, email: str) -> None:
+    """Send the updates of a public report to `email` too (joining it instead of repeating)."""
+    report = report_by_code(session, code)
+    if not report.public or report.hidden:
+        raise NotFound("No such report.")
+    add_follower(session, clock, report.id, email)
+
+
+def add_follower(session: Session, clock: Clock, report_id: uuid.UUID, email: str) -> None:
+    """Add a follower unless they follow already."""
+    known = select(Follower.id).where(Follower.report_id == report_id, Follower.contact == email)
+    if session.scalar(known) is None:
+        session.add(Follower(report_id=report_id, contact=email, created_at=clock.now()))
+        session.flush()
+
+
+def followers(session: Session, report_id: uuid.UUID) -> list[str]:
+    """The e-mail addresses to tell of a report's updates (for the notifier)."""
+    query = select(Follower.contact).where(Follower.report_id == report_id)
+    return sorted(session.scalars(query))
