@@ -222,3 +222,13 @@ def test_no_public_response_ever_holds_the_reporters_phone_or_email(
             leaks += [path for value in (PHONE, PHONE[1:]) if value in digits]
     assert leaks == []
     assert seen.count(404) == 2  # the security report is not public, in either format
+
+
+def test_control_characters_do_not_break_the_xml(http: TestClient, district: District) -> None:
+    form = _form(district, "trat-tu-do-thi", description="ổ gà \x01 \x0b lớn")
+    posted = http.post(f"{V2}/requests.json", data=form)
+    assert posted.status_code == 201, posted.text
+    code = posted.json()[0]["service_request_id"]
+    xml = http.get(f"{V2}/requests/{code}.xml").content
+    root = ET.fromstring(xml)  # noqa: S314 (ours; it parses: bad characters were replaced)
+    assert "ổ gà" in (root.findtext("request/description") or "")

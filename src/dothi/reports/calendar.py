@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from dothi.config import Settings
@@ -40,7 +41,10 @@ class WorkingCalendar:
         for span in hours:
             start, _, end = span.partition("-")
             spans.append((time.fromisoformat(start.strip()), time.fromisoformat(end.strip())))
-        return cls(ZoneInfo(zone), tuple(sorted(spans)), frozenset(holidays))
+        spans.sort()
+        if any(earlier[1] > later[0] for earlier, later in pairwise(spans)):
+            raise ValueError(f"working hours overlap: {', '.join(hours)}")
+        return cls(ZoneInfo(zone), tuple(spans), frozenset(holidays))
 
     def is_working_day(self, day: date) -> bool:
         fixed = (day.month, day.day) in FIXED_HOLIDAYS

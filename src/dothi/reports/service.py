@@ -14,7 +14,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, insert, or_, select
 from sqlalchemy.orm import Session
 
 from dothi.accounts import audit
@@ -24,6 +24,7 @@ from dothi.accounts.schemas import Page
 from dothi.accounts.units import in_scope, within_unit
 from dothi.core.clock import Clock, local_date
 from dothi.core.ids import new_id, random_secret
+from dothi.core.text import fold
 from dothi.errors import Forbidden, InvalidInput, NotFound
 from dothi.places.lookup import UnitRef, place_index
 from dothi.places.service import unit_ids_by_code, unit_paths
@@ -57,6 +58,20 @@ def token_digest(token: str) -> str:
 def _tracking_code() -> str:
     """A random code: 32⁸ ≈ 10¹² of them, so a clash is left to the unique constraint."""
     return "PA" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def search_text(code: str, category_name: str, description: str, address: str | None) -> str:
+    """What the public search looks in, folded: no case, no diacritics."""
+    return fold(" ".join([code, category_name, description, address or ""]))
+
+
+def reindex(session: Session, report: Report) -> None:
+    """Fold the report's searchable text again after its text or category changed."""
+    category = session.get(Category, report.category_id)
+    assert category is not None  # a foreign key
+    report.search_text = search_text(
+        report.tracking_code, category.name, report.description, report.address
+    )
 
 
 def place_of_point(
@@ -95,15 +110,17 @@ def submit_report(
     org_unit_id = target.id if target else None
     token = random_secret(24)
     hours = category.urgent_hours if data.urgency == "urgent" else category.normal_hours
+    code = _tracking_code()
     report = {
         "id": new_id(),
-        "tracking_code": _tracking_code(),
+        "tracking_code": code,
         "token_hash": token_digest(token),
         "category_id": category.id,
         "state": SUBMITTED,
         "urgency": data.urgency,
         "description": data.description,
         "address": data.address,
+        "search_text": search_text(code, category.name, data.description, data.address),
         "lon": data.lon,
         "lat": data.lat,
         "admin_unit_id": ward.id,
@@ -186,6 +203,8 @@ def _filters(session: Session, query: PublicQuery) -> list[ColumnElement[bool]]:
         where.append(Report.created_at < query.until)
     if query.codes is not None:
         where.append(Report.tracking_code.in_([code.upper() for code in query.codes]))
+    for word in fold(query.q or "").split():
+        where.append(Report.search_text.contains(word, autoescape=True))
     return where
 
 
@@ -275,8 +294,8 @@ def list_reports(
         where.append(Report.org_unit_id == query.org_unit_id)
     if query.mine:
         where.append(Report.org_unit_id == actor.org_unit_id)
+    open_states = select(State.code).where(State.kind == StateKind.OPEN)
     if query.overdue is not None:
-        open_states = select(State.code).where(State.kind == StateKind.OPEN)
         late = and_(
             Report.state.in_(open_states),
             or_(
@@ -285,10 +304,25 @@ def list_reports(
             ),
         )
         where.append(late if query.overdue else ~late)
+    deadline = case(
+        (
+            and_(Report.accepted_at.is_(None), Report.accept_due_at < Report.due_at),
+            Report.accept_due_at,
+        ),
+        else_=Report.due_at,
+    )
     stmt: Select[Report] = (
         select(Report)
         .where(*where)
-        .order_by(Report.due_at.is_(None), Report.due_at, Report.created_at, Report.id)
+        # Open reports first, by the deadline that comes first (accepting, then solving):
+        # the overdue ones lead.
+        .order_by(
+            ~Report.state.in_(open_states),
+            deadline.is_(None),
+            deadline,
+            Report.created_at,
+            Report.id,
+        )
     )
     return paginate(session, stmt, query, lambda rows: detail_views(session, rows, now))
 

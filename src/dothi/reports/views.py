@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dothi.accounts.privacy import mask_email, mask_phone, personal_values
@@ -29,7 +29,7 @@ class _Related:
     states: dict[str, StateView]
     units: dict[uuid.UUID, str]
     updates: dict[uuid.UUID, list[ReportUpdate]]
-    photos: dict[uuid.UUID, list[uuid.UUID]]
+    photos: dict[uuid.UUID, list[uuid.UUID]]  # by report (its own) and by update
     originals: dict[uuid.UUID, str]
 
 
@@ -47,6 +47,15 @@ def state_views(session: Session) -> dict[str, StateView]:
     }
 
 
+def shown_with_report() -> ColumnElement[bool]:
+    """SQL: the photo is not hidden and belongs to the report itself or to a public update."""
+    public_updates = select(ReportUpdate.id).where(ReportUpdate.public)
+    return and_(
+        Photo.hidden.is_(False),
+        or_(Photo.update_id.is_(None), Photo.update_id.in_(public_updates)),
+    )
+
+
 def _related(session: Session, reports: Sequence[Report], *, internal: bool) -> _Related:
     ids = [r.id for r in reports]
     categories = {
@@ -62,11 +71,12 @@ def _related(session: Session, reports: Sequence[Report], *, internal: bool) -> 
     for update in session.scalars(query.order_by(ReportUpdate.report_id, ReportUpdate.number)):
         updates[update.report_id].append(update)
     photos: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    photo_query = select(Photo.report_id, Photo.id).where(Photo.report_id.in_(ids))
+    photo_query = select(Photo.report_id, Photo.update_id, Photo.id).where(Photo.report_id.in_(ids))
     if not internal:
-        photo_query = photo_query.where(Photo.hidden.is_(False))
-    for report_id, photo_id in session.execute(photo_query.order_by(Photo.created_at)):
-        photos[report_id].append(photo_id)
+        photo_query = photo_query.where(shown_with_report())
+    rows = session.execute(photo_query.order_by(Photo.created_at))
+    for report_id, update_id, photo_id in rows:
+        photos[update_id or report_id].append(photo_id)
     duplicates = {r.duplicate_of_id for r in reports if r.duplicate_of_id}
     originals = dict(
         session.execute(
@@ -101,37 +111,39 @@ def scrub(text: str, report: Report) -> str:
         )
     if report.reporter_phone:
         digits = report.reporter_phone.lstrip("+")
-        spaced = r"[\s.\-]*".join(re.escape(digit) for digit in digits[-9:])
+        # Any short run of non-digits between digits: "(098) 765-4321", "098/765/4321"…
+        spaced = r"\D{0,3}".join(re.escape(digit) for digit in digits[-9:])
         text = re.sub(spaced, mask_phone(report.reporter_phone), text)
     return text
 
 
-def _update(related: _Related, update: ReportUpdate, report: Report | None) -> dict[str, object]:
-    """An update as shown; public ones (`report` given) with the contact scrubbed."""
+def _update(related: _Related, update: ReportUpdate, report: Report) -> dict[str, object]:
+    """An update as shown, with the reporter's contact scrubbed (revealed only on request)."""
     return {
         "id": update.id,
         "at": update.at,
         "action": update.action,
         "state": related.states.get(update.state) if update.state else None,
-        "note": scrub(update.note, report) if report else update.note,
+        "note": scrub(update.note, report),
         "org_unit_name": related.units.get(update.org_unit_id) if update.org_unit_id else None,
+        "photo_ids": related.photos[update.id],
     }
 
 
-def _common(related: _Related, report: Report, *, public: bool) -> dict[str, object]:
+def _common(related: _Related, report: Report) -> dict[str, object]:
     category = related.categories[report.category_id]
     return {
         "tracking_code": report.tracking_code,
         "category": category.code,
         "category_name": category.name,
         "state": related.states[report.state],
-        "description": scrub(report.description, report) if public else report.description,
-        "address": report.address,
+        "description": scrub(report.description, report),
+        "address": scrub(report.address, report) if report.address else None,
         "lon": report.lon,
         "lat": report.lat,
         "admin_unit_id": report.admin_unit_id,
         "org_unit_name": related.units.get(report.org_unit_id) if report.org_unit_id else None,
-        "media_url": report.media_url,
+        "media_url": scrub(report.media_url, report) if report.media_url else None,
         "photo_ids": related.photos[report.id],
         "created_at": report.created_at,
         "updated_at": report.updated_at,
@@ -149,7 +161,7 @@ def public_views(session: Session, reports: Sequence[Report]) -> list[ReportPubl
     return [
         ReportPublic.model_validate(
             {
-                **_common(related, report, public=True),
+                **_common(related, report),
                 "reporter_name": report.reporter_name if report.show_name else None,
                 "updates": [_update(related, u, report) for u in related.updates[report.id]],
             }
@@ -181,7 +193,7 @@ def detail_views(session: Session, reports: Sequence[Report], now: datetime) -> 
     return [
         ReportDetail.model_validate(
             {
-                **_common(related, report, public=False),
+                **_common(related, report),
                 **personal_values(report, reveal=False),
                 "id": report.id,
                 "org_unit_id": report.org_unit_id,
@@ -196,7 +208,7 @@ def detail_views(session: Session, reports: Sequence[Report], now: datetime) -> 
                 "accepted_at": report.accepted_at,
                 "overdue": is_overdue(report, related.states[report.state], now),
                 "updates": [
-                    {**_update(related, u, None), "actor": u.actor, "public": u.public}
+                    {**_update(related, u, report), "actor": u.actor, "public": u.public}
                     for u in related.updates[report.id]
                 ],
                 "rating": ratings.get(report.id),

@@ -42,6 +42,7 @@ from dothi.reports.routing import active_org_unit, route
 from dothi.reports.schemas import RatingIn, Recategorise, StateChange, Transfer
 from dothi.reports.service import (
     add_follower,
+    reindex,
     report_by_code,
     report_for_citizen,
     visible_report,
@@ -137,9 +138,10 @@ def accept(session: Session, actor: Principal, clock: Clock, code: str, note: st
 
 def change_state(
     session: Session, actor: Principal, clock: Clock, code: str, change: StateChange
-) -> None:
+) -> ReportUpdate:
     """A note and/or a new state: in progress, fixed, rejected (with a reason), or one an
-    administrator defined. Working on a report not yet accepted accepts it."""
+    administrator defined. Working on a report not yet accepted accepts it. The step of the
+    history is returned (officers attach their photos to it)."""
     report = handled_report(session, actor, code)
     _require_open(session, report)
     now = clock.now()
@@ -159,7 +161,7 @@ def change_state(
     if state is not None:
         _enter(report, state, now)
     action = "update" if state is None or state.kind == StateKind.OPEN else "close"
-    _log(
+    return _log(
         session,
         report,
         now,
@@ -226,7 +228,8 @@ def recategorise(
 ) -> None:
     """Put the report in another category and route it again, with a reason.
 
-    The deadline follows the new category, counted from when the report was sent.
+    The deadline follows the new category, counted from when the report was sent
+    (or last reopened).
     """
     report = handled_report(session, actor, code)
     _require_open(session, report)
@@ -235,8 +238,9 @@ def recategorise(
         raise InvalidInput("The report is in this category already.")
     report.category_id = category.id
     report.public = category.public
+    reindex(session, report)
     hours = category.urgent_hours if report.urgency == Urgency.URGENT else category.normal_hours
-    report.due_at = policy.calendar.add(report.created_at, hours)
+    report.due_at = policy.calendar.add(_cycle_start(session, report), hours)
     found = route(session, category, report.admin_unit_id)
     target = found.id if found else None
     if target == report.org_unit_id:
@@ -245,13 +249,23 @@ def recategorise(
     _reroute(session, report, policy, clock, actor.username, target, data.reason, "recategorise")
 
 
+def _cycle_start(session: Session, report: Report) -> datetime:
+    """When the report's current round began: its last reopening, else its sending."""
+    reopened = session.scalar(
+        select(func.max(ReportUpdate.at)).where(
+            ReportUpdate.report_id == report.id, ReportUpdate.action == "reopen"
+        )
+    )
+    return reopened or report.created_at
+
+
 def mark_duplicate(
     session: Session, actor: Principal, clock: Clock, code: str, original_code: str, note: str = ""
 ) -> None:
     """Close the report as a duplicate; its followers and reporter now follow the original."""
     report = handled_report(session, actor, code)
     _require_open(session, report)
-    original = report_by_code(session, original_code)
+    original = visible_report(session, actor, original_code)
     while original.duplicate_of_id is not None:
         found = session.get(Report, original.duplicate_of_id)
         assert found is not None  # a foreign key

@@ -7,6 +7,7 @@ The XML follows the element names of the GeoReport v2 text: a root (`services`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -36,12 +37,16 @@ SINGULAR = {
 _STATUS = {401: 403, 409: 400, 422: 400}
 
 
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters XML 1.0 cannot carry: replaced, or the document would not parse."""
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
         return as_utc(value).isoformat()
-    return str(value)
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def _fill(parent: ET.Element, name: str, value: Any) -> None:
