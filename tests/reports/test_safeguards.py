@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from PIL import Image
 
 from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
-from dothi.errors import Forbidden
+from dothi.errors import Forbidden, InvalidInput
 from dothi.reports import service, workflow
 from dothi.reports.calendar import WorkingCalendar
+from dothi.reports.photos import clean
 from dothi.reports.schemas import PublicQuery
 from tests.reports.helpers import EMAIL, PHONE, POLICY, District, actor
 
@@ -64,3 +67,10 @@ def test_overlapping_office_hours_are_refused() -> None:
         )
     calendar = WorkingCalendar.build("Asia/Ho_Chi_Minh", ["13:00-17:00", "07:30-11:30"], [])
     assert len(calendar.spans) == 2 and calendar.spans[0][0].hour == 7
+
+
+def test_a_decompression_bomb_is_refused_before_decoding() -> None:
+    bomb = io.BytesIO()
+    Image.new("1", (10_000, 8_000)).save(bomb, "PNG")  # 80 megapixels in a small file
+    with pytest.raises(InvalidInput, match="too many pixels"):
+        clean(bomb.getvalue())
