@@ -18,6 +18,7 @@ from dothi.core.events import EventBus
 from dothi.db.engine import Database
 from dothi.telemetry.pipeline import Pipeline
 from dothi.web.api import audit, places, system, telemetry, users
+from dothi.web.auth import KeyCache
 from dothi.web.deps import reject_nul
 from dothi.web.errors import ErrorRenderers, install_error_handlers
 from dothi.web.metrics import HttpMetrics, MetricsMiddleware
@@ -27,6 +28,7 @@ from dothi.web.pages import (
     login,
     reports_citizen,
     reports_moderation,
+    reports_photos,
     reports_public,
     reports_stats,
     reports_workspace,
@@ -70,6 +72,7 @@ def create_app(
     app.state.bus = EventBus()
     app.state.pipeline = Pipeline(db, app.state.bus, app.state.clock, settings.timezone)
     app.state.login_throttle = LoginThrottle(app.state.clock)
+    app.state.key_cache = KeyCache()
     app.state.write_gate = anyio.Lock() if db.is_sqlite else None
     # Password checks at once: each Argon2 check takes ~64 MiB and a CPU for ~0.1 s.
     app.state.password_checks = anyio.CapacityLimiter(PARALLEL_PASSWORD_CHECKS)
@@ -88,9 +91,10 @@ def create_app(
     app.include_router(ngsi_ld_temporal.router)
     for page in (login, home, users_page, audit_page):
         app.include_router(page.router)
-    # The citizen's fixed paths (/reports/new…) before the public /reports/{code}.
+    # The citizen's fixed paths (/reports/new, /reports/photos…) before /reports/{code}.
     for page in (
         reports_citizen,
+        reports_photos,
         reports_public,
         reports_workspace,
         reports_stats,

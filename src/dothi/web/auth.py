@@ -13,8 +13,9 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, TypeVar
@@ -41,6 +42,8 @@ LOGIN_CSRF_COOKIE = "dothi_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 LOGIN_CSRF_MAX_AGE = 3600
+KEY_CACHE_SECONDS = 10.0
+KEY_CACHE_SIZE = 10_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -141,6 +144,39 @@ def _api_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+class KeyCache:
+    """API keys checked in the last `KEY_CACHE_SECONDS`: a busy sensor's key is looked up
+    once in that time, not on every request. A revoked key (or a deactivated user) keeps
+    working for at most that long; unknown keys are never cached."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, secret: str) -> Principal | None:
+        entry = self._entries.get(secret)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def put(self, secret: str, principal: Principal) -> None:
+        if len(self._entries) >= KEY_CACHE_SIZE:
+            self._entries.clear()  # crude but bounded: the live keys come back at once
+        self._entries[secret] = (time.monotonic() + KEY_CACHE_SECONDS, principal)
+
+
+def forget_cached_keys(request: Request) -> Iterator[None]:
+    """After the route's unit of work commits, forget every cached key: for routes that
+    revoke keys or change what users may do, so that the change holds at once here."""
+    yield
+    request.app.state.key_cache.clear()
+
+
+ForgetCachedKeys = Depends(forget_cached_keys, scope="function")
+
+
 def _identify(request: Request) -> Caller:
     """Look the caller up in the database (blocking: run in a worker thread)."""
     database: Database = request.app.state.database
@@ -153,6 +189,8 @@ def _identify(request: Request) -> Caller:
         clock: Clock = request.app.state.clock
         if match.needs_touch(clock.now()):
             _touch(database, match.key_id, clock)
+        keys: KeyCache = request.app.state.key_cache
+        keys.put(key, match.principal)
         return Caller(match.principal, None)
     data = session_data(request)
     if data is None:
@@ -180,7 +218,9 @@ async def identify_caller(request: Request) -> Caller:
     """The caller of this request, identified once and kept on `request.state`."""
     cached: Caller | None = getattr(request.state, "caller", None)
     if cached is None:
-        cached = await run_in_threadpool(_identify, request)
+        key = _api_key(request)
+        known = request.app.state.key_cache.get(key) if key is not None else None
+        cached = Caller(known, None) if known else await run_in_threadpool(_identify, request)
         request.state.caller = cached
     return cached
 

@@ -31,7 +31,7 @@ from dothi.accounts.schemas import (
     UserUpdate,
 )
 from dothi.errors import NotAuthenticated
-from dothi.web.auth import require
+from dothi.web.auth import ForgetCachedKeys, require
 from dothi.web.deps import ClockDep, ReadSession, WriteSession, run_write
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -75,7 +75,7 @@ async def get_user(
     return out
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", dependencies=[ForgetCachedKeys])
 def update_user(
     session: WriteSession, clock: ClockDep, actor: Writer, user_id: uuid.UUID, data: UserUpdate
 ) -> UserOut:
@@ -106,7 +106,7 @@ def create_api_key(
     return apikeys.create_api_key(session, actor, user_id, data, clock)
 
 
-@router.delete("/users/{user_id}/api-keys/{key_id}")
+@router.delete("/users/{user_id}/api-keys/{key_id}", dependencies=[ForgetCachedKeys])
 def revoke_api_key(
     session: WriteSession,
     clock: ClockDep,
