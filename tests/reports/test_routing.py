@@ -11,7 +11,7 @@ from dothi.db.engine import Database
 from dothi.errors import Forbidden, InvalidInput
 from dothi.reports import service, workflow
 from dothi.reports.models import Report
-from dothi.reports.routing import set_route
+from dothi.reports.routing import set_route, transfer_targets
 from dothi.reports.schemas import Recategorise, Transfer
 from tests.reports.helpers import POLICY, District, actor
 
@@ -123,3 +123,15 @@ def test_officers_see_their_area_and_their_unit_only(
         )
         codes = session.scalars(select(Report.tracking_code)).all()
     assert codes == [code]
+
+
+def test_transfer_targets_are_the_active_units_for_those_who_handle_reports(
+    demo_db: Database, district: District
+) -> None:
+    with demo_db.read() as session:
+        targets = transfer_targets(session, actor(demo_db, "officer.p9"))
+        with pytest.raises(Forbidden):
+            transfer_targets(session, actor(demo_db, "portal"))
+    names = [target.name for target in targets]
+    assert names == sorted(names)
+    assert {district.units["cty-thoatnuoc"], district.units["ubnd-p7"]} <= {t.id for t in targets}

@@ -3,6 +3,7 @@ and a citizen who fills in the report form like a browser without JavaScript."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from PIL import ExifTags, Image
 
 from dothi.config import Settings
 from dothi.core.clock import FixedClock
@@ -84,3 +86,13 @@ def post_form(client: TestClient, page_url: str, action: str, fields: dict[str, 
         action, data={**fields, "csrf_token": token}, follow_redirects=False
     )
     return answer
+
+
+def jpeg(size: tuple[int, int] = (400, 300), colour: str = "white") -> bytes:
+    """A JPEG carrying GPS coordinates and the reporter's contact in its EXIF."""
+    exif = Image.Exif()
+    exif[0x013B] = f"{PHONE} {EMAIL}"  # Artist
+    exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: (10.0, 47.0, 59.0), 3: "E", 4: (106.0, 40.0, 30.0)}
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG", exif=exif)
+    return out.getvalue()

@@ -1,4 +1,5 @@
-"""A citizen on a phone reports a pothole in real Chromium, and finds it on the public map."""
+"""A citizen on a phone reports a pothole with a photo in real Chromium, and finds it on the
+public map."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    ConsoleMessage,
+    FilePayload,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 
 from dothi.config import Settings
 from dothi.core.clock import FixedClock, SystemClock
@@ -17,6 +24,7 @@ from dothi.places.datasets import load_bundled
 from dothi.web.app import create_app
 from tests.browser import chromium_path, live_server
 from tests.reports.helpers import PHONE, build_district
+from tests.web.report_pages import jpeg
 
 PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 WAIT_MS = 15_000
@@ -74,10 +82,17 @@ def test_a_citizen_reports_a_pothole_by_tapping_the_map(page: Page) -> None:
     page.select_option("select[name='attr.hang-muc']", "mat-duong")
     page.fill("textarea[name='description']", "Ổ gà lớn giữa đường, xe máy dễ té")
     page.fill("input[name='phone']", PHONE)
+    photo: FilePayload = {"name": "o-ga.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}
+    page.set_input_files("input[name='photo']", files=[photo])
     page.get_by_role("button", name="Gửi phản ánh").tap()
     code = page.locator("#tracking-code").inner_text(timeout=WAIT_MS)
     assert code.startswith("PA")
     assert "token=" in page.locator("#private-link").inner_text()
+
+    page.goto(f"/reports/{code}")
+    thumbnail = page.locator(".photos img")
+    thumbnail.wait_for()
+    page.wait_for_function("document.querySelector('.photos img').naturalWidth > 0")
 
     page.goto("/reports/map")
     page.wait_for_selector("#report-map[data-markers='1'][data-ready='true']")

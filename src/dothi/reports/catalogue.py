@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from dothi.reports.models import Category, State, StateKind
 from dothi.reports.schemas import CategoryIn, CategoryOut, StateIn, StateOut
 
 DATASETS = Path(__file__).parent / "datasets"
+D = TypeVar("D", bound=BaseModel)
 
 SUBMITTED = "submitted"
 ACCEPTED = "accepted"
@@ -80,6 +81,14 @@ def read_dataset(name: str) -> dict[str, Any]:
     return document
 
 
+def read_document(model: type[D], source: Mapping[str, Any] | None, dataset: str, label: str) -> D:
+    """`source` (default: the bundled `dataset`) as `model`; what is wrong names `label`."""
+    try:
+        return model.model_validate(source or read_dataset(dataset))
+    except ValidationError as exc:
+        raise InvalidInput(f"{label}: {problems(exc, label)}") from exc
+
+
 def ensure_states(session: Session) -> None:
     """Store the built-in states that are missing (idempotent)."""
     stored = set(session.scalars(select(State.code)))
@@ -93,10 +102,7 @@ def ensure_states(session: Session) -> None:
 
 def load_categories(session: Session, source: Mapping[str, Any] | None = None) -> int:
     """Create or update categories by code from a catalogue document (default: bundled)."""
-    try:
-        catalogue = _Catalogue.model_validate(source or read_dataset("categories"))
-    except ValidationError as exc:
-        raise InvalidInput(f"catalogue: {problems(exc, 'catalogue')}") from exc
+    catalogue = read_document(_Catalogue, source, "categories", "catalogue")
     existing = {c.code: c for c in session.scalars(select(Category))}
     for data in catalogue.categories:
         _store_category(session, existing.get(data.code), data)

@@ -97,6 +97,21 @@ class State(Base):
     position: Mapped[int] = mapped_column(default=0)
 
 
+class ResponseTemplate(Base):
+    """A ready answer an officer picks for a category (or any) and a state (or any)."""
+
+    __tablename__ = "report_responses"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    # None: every category, every state.
+    category_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report_categories.id"))
+    state: Mapped[str | None] = mapped_column(ForeignKey("report_states.code"))
+    title: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(default=0)
+
+
 class Report(Base):
     """A citizen's field report (phản ánh hiện trường)."""
 
@@ -115,6 +130,8 @@ class Report(Base):
     urgency: Mapped[Urgency] = mapped_column(_str_enum(Urgency))
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(300))
+    # Code, category, description and address folded (no case, no diacritics) for search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     admin_unit_id: Mapped[uuid.UUID | None] = mapped_column(

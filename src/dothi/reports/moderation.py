@@ -15,8 +15,8 @@ from dothi.core.clock import Clock
 from dothi.errors import NotFound
 from dothi.reports.models import Moderation, Photo, Report
 from dothi.reports.photos import redact
-from dothi.reports.schemas import Box, ModerationOut
-from dothi.reports.service import report_by_code, visible_report
+from dothi.reports.schemas import Box, ModerationOut, Region
+from dothi.reports.service import reindex, report_by_code, visible_report
 
 
 def _moderated(session: Session, actor: Principal, code: str) -> Report:
@@ -75,6 +75,7 @@ def edit_text(
     report = _moderated(session, actor, code)
     before = report.description
     report.description = description
+    reindex(session, report)
     _record(session, clock, actor, report, "edit", reason, {"before": before})
 
 
@@ -84,14 +85,16 @@ def redact_photo(
     clock: Clock,
     code: str,
     photo_id: uuid.UUID,
-    box: Box,
+    region: Box | Region,
     reason: str,
 ) -> None:
-    """Black out a region of one of the report's photos (a face, a number plate)."""
+    """Black out a region of one of the report's photos (a face, a number plate), given in
+    pixels (`Box`) or as a corner and size in pixels or per cent (`Region`)."""
     report = _moderated(session, actor, code)
     photo = session.get(Photo, photo_id)
     if photo is None or photo.report_id != report.id:
         raise NotFound("No such photo.")
+    box = region.box(photo.width, photo.height) if isinstance(region, Region) else region
     redact(photo, box)
     _record(
         session,

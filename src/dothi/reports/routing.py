@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dothi.accounts.models import OrgUnit
 from dothi.accounts.permissions import Principal
 from dothi.accounts.schemas import Code
-from dothi.core.documents import problems
 from dothi.errors import InvalidInput, NotFound
 from dothi.places.service import unit_ids_by_code, unit_paths
-from dothi.reports.catalogue import category_by_code, read_dataset
+from dothi.reports.catalogue import category_by_code, read_document
 from dothi.reports.models import Category, Route
 
 
@@ -124,10 +123,7 @@ def load_routes(
     session: Session, actor: Principal, day: date, source: Mapping[str, Any] | None = None
 ) -> int:
     """Create or update the rules of a routing document (default: the demo district's)."""
-    try:
-        entries = _Routes.model_validate(source or read_dataset("phu-nhuan-routes")).routes
-    except ValidationError as exc:
-        raise InvalidInput(f"routes: {problems(exc, 'routes')}") from exc
+    entries = read_document(_Routes, source, "phu-nhuan-routes", "routes").routes
     codes = {entry.org_unit for entry in entries}
     units = dict(
         session.execute(select(OrgUnit.code, OrgUnit.id).where(OrgUnit.code.in_(codes))).all()
@@ -159,3 +155,11 @@ def active_org_unit(session: Session, org_unit_id: uuid.UUID) -> uuid.UUID:
     if not active:
         raise NotFound("No such active organisational unit.")
     return org_unit_id
+
+
+def transfer_targets(session: Session, actor: Principal) -> list[Target]:
+    """The active organisational units an officer (`reports:handle`) may hand a report to,
+    by name."""
+    actor.require("reports:handle")
+    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.active).order_by(OrgUnit.name)
+    return [Target(unit_id, name) for unit_id, name in session.execute(query)]

@@ -130,6 +130,7 @@ class UpdateOut(BaseModel):
     state: StateView | None
     note: str
     org_unit_name: str | None
+    photo_ids: list[uuid.UUID] = []
 
 
 class ReportPublic(BaseModel):
@@ -201,6 +202,9 @@ class PublicQuery(PageQuery):
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     codes: list[Code] | None = None
+    q: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    """Words the report's code, category, description or address contains, in any case and
+    with or without diacritics."""
 
 
 class OfficerQuery(PublicQuery):
@@ -242,6 +246,54 @@ class Box(_In):
     top: Annotated[int, Field(ge=0)]
     right: Annotated[int, Field(gt=0)]
     bottom: Annotated[int, Field(gt=0)]
+
+
+class Region(_In):
+    """A rectangle as a moderator gives it: its top-left corner and size, in pixels or in
+    per cent of the photo's width and height."""
+
+    x: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    y: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    width: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    height: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    unit: Literal["px", "%"] = "px"
+
+    def box(self, width: int, height: int) -> Box:
+        """The region in pixels of a photo of `width` x `height`."""
+        sx, sy = (width / 100, height / 100) if self.unit == "%" else (1.0, 1.0)
+        return Box(
+            left=round(self.x * sx),
+            top=round(self.y * sy),
+            right=round((self.x + self.width) * sx),
+            bottom=round((self.y + self.height) * sy),
+        )
+
+
+class PhotoOut(BaseModel):
+    """A stored photo as officers and moderators list it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    update_id: uuid.UUID | None
+    width: int
+    height: int
+    hidden: bool
+
+
+class ResponseIn(_In):
+    """A response template: a ready note for a category (None: any) and a state (None: any)."""
+
+    code: Code
+    category: Code | None = None
+    state: Code | None = None
+    title: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    text: Description
+    position: int = 0
+
+
+class ResponseOut(ResponseIn):
+    pass
 
 
 class ModerationOut(BaseModel):

@@ -1,4 +1,4 @@
-"""Dependencies shared by routes: settings, clock, database sessions."""
+"""Dependencies shared by routes: settings, clock, database sessions, the report policy."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from dothi.config import Settings
 from dothi.core.clock import Clock
 from dothi.db.engine import Database
 from dothi.errors import DothiError
+from dothi.reports.policy import ReportPolicy
 from dothi.web.auth import Caller, identify_caller
 
 T = TypeVar("T")
@@ -28,6 +29,15 @@ def get_settings(request: Request) -> Settings:
 def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
+
+
+def get_report_policy(request: Request) -> ReportPolicy:
+    """The deployment's report rules (working calendar, time to accept), built once per app."""
+    policy: ReportPolicy | None = getattr(request.app.state, "report_policy", None)
+    if policy is None:
+        policy = ReportPolicy.from_settings(get_settings(request))
+        request.app.state.report_policy = policy
+    return policy
 
 
 def get_database(request: Request) -> Database:

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 from dothi.accounts.schemas import Email
 from dothi.core.clock import Clock
 from dothi.errors import DothiError, InvalidInput
-from dothi.reports import service, workflow
+from dothi.reports import photos, service, workflow
 from dothi.reports.attributes import definitions
 from dothi.reports.catalogue import category_by_code
 from dothi.reports.models import StateKind
@@ -29,13 +29,14 @@ from dothi.web.deps import (
     WriteSession,
     get_clock,
     get_database,
+    get_report_policy,
     run_write,
 )
 from dothi.web.pages.reports_common import (
     Visitor,
     category_groups,
+    form_photos,
     render_public,
-    report_policy,
 )
 from dothi.web.templating import gettext
 
@@ -167,19 +168,26 @@ def _report_in(values: dict[str, Any], answers: dict[str, str | list[str]]) -> R
 
 @router.post("/reports/new", response_class=HTMLResponse)
 async def send_report(request: Request, actor: Visitor) -> Response:
-    """Store the report; show the tracking code and the private link once."""
+    """Store the report and its photos; show the tracking code and the private link once.
+
+    A photo refused refuses the whole report: one unit of work, nothing half-written.
+    """
     form = await request.form()
     values = _values(form)
-    policy = report_policy(request)
+    policy = get_report_policy(request)
     clock = get_clock(request)
 
     def work(session: Session) -> Receipt:
         answers = _answers(request, form, _questions(session, values["category"]))
         data = _report_in(values, answers)
         submitted_by = actor.username if actor.is_authenticated else workflow.CITIZEN
-        return service.submit_report(
+        receipt = service.submit_report(
             session, policy, clock, data, submitted_by=submitted_by, source="web"
         )
+        report = service.report_by_code(session, receipt.tracking_code)
+        for photo in form_photos(form):
+            photos.add_photo(session, clock, report, photo)
+        return receipt
 
     try:
         receipt = await run_write(request, work)
@@ -249,7 +257,7 @@ def _track(
 ) -> HTMLResponse:
     found = service.report_for_citizen(session, code, token)
     report = public_views(session, [found])[0]
-    policy = report_policy(request)
+    policy = get_report_policy(request)
     closed = report.state.kind != StateKind.OPEN and report.closed_at is not None
     reopenable = (
         closed
@@ -330,7 +338,7 @@ def reopen_report(
         return _track(request, session, clock, code, token, message, 422)
     try:
         with session.begin_nested():
-            workflow.reopen(session, report_policy(request), clock, code, token, reason.strip())
+            workflow.reopen(session, get_report_policy(request), clock, code, token, reason.strip())
     except DothiError as exc:
         return _track(request, session, clock, code, token, exc.message, exc.status)
     return _tracked(request, code, token, "reopened")

@@ -1,5 +1,5 @@
-"""What the report pages share: the public visitor's guard and form token, the policy,
-categories grouped for a menu, and rendering with the map settings.
+"""What the report pages share: the public visitor's guard and form token, categories
+grouped for a menu, the photos of a form, and rendering with the map settings.
 
 Citizens are not logged in, so their forms carry the signed-cookie token of the login
 form (a double-submit token) instead of a session's.
@@ -14,11 +14,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
 
 from dothi.accounts.permissions import Principal
 from dothi.config import Settings
+from dothi.errors import InvalidInput
 from dothi.reports.catalogue import list_categories
-from dothi.reports.policy import ReportPolicy
+from dothi.reports.photos import MAX_BYTES, MAX_PHOTOS
 from dothi.reports.schemas import CategoryOut
 from dothi.web.auth import (
     CSRF_FIELD,
@@ -47,13 +49,17 @@ async def visitor(request: Request) -> Principal:
 Visitor = Annotated[Principal, Depends(visitor)]
 
 
-def report_policy(request: Request) -> ReportPolicy:
-    """The deployment's report rules, built once per app."""
-    policy: ReportPolicy | None = getattr(request.app.state, "report_policy", None)
-    if policy is None:
-        policy = ReportPolicy.from_settings(request.app.state.settings)
-        request.app.state.report_policy = policy
-    return policy
+def form_photos(form: FormData) -> list[bytes]:
+    """The files of a form's `photo` field (none chosen: an empty part, skipped), 3 at most.
+
+    Each is read (from the spooled upload, in the worker thread of the unit of work) to one
+    byte past the size limit, so that a bigger one is refused by `reports.photos` with its
+    message, without reading it all.
+    """
+    files = [f for f in form.getlist("photo") if isinstance(f, UploadFile) and f.filename]
+    if len(files) > MAX_PHOTOS:
+        raise InvalidInput("At most 3 photos may be attached.")
+    return [upload.file.read(MAX_BYTES + 1) for upload in files]
 
 
 def map_settings(settings: Settings) -> dict[str, str]:

@@ -1,18 +1,21 @@
 """Moderation of public reports (`reports:moderate`): hide or show a report, edit its public
-text; the moderation history is shown to moderators only."""
+text, black out a region of a photo; the moderation history is shown to moderators only."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from dothi.accounts.permissions import Principal
 from dothi.core.clock import Clock
 from dothi.errors import DothiError
-from dothi.reports import moderation, service
+from dothi.reports import moderation, photos, service
+from dothi.reports.schemas import Region
 from dothi.web.auth import csrf_token, require
 from dothi.web.deps import ClockDep, ReadSession, WriteSession
 from dothi.web.templating import render
@@ -32,11 +35,13 @@ def _page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    report = service.get_report(session, actor, code, clock)
     context = {
         "title": code,
         "actor": actor,
         "csrf_token": csrf_token(request),
-        "report": service.get_report(session, actor, code, clock),
+        "report": report,
+        "photos": photos.list_photos(session, report.id),
         "history": moderation.history(session, actor, code),
         "error": error,
         "done": request.query_params.get("done"),
@@ -106,3 +111,39 @@ def edit_text(
     except DothiError as exc:
         return _page(request, session, actor, clock, code, exc.message, exc.status)
     return _back(request, code, "edited")
+
+
+Size = Annotated[str, Form(max_length=20)]
+
+
+@router.post("/{code}/photos/{photo_id}/redact", response_class=HTMLResponse)
+def redact_photo(
+    request: Request,
+    actor: Moderator,
+    session: WriteSession,
+    clock: ClockDep,
+    code: str,
+    photo_id: uuid.UUID,
+    x: Size = "",
+    y: Size = "",
+    width: Size = "",
+    height: Size = "",
+    unit: Annotated[Literal["px", "%"], Form()] = "px",
+    reason: Reason = "",
+) -> Response:
+    """Black out a rectangle (a face, a number plate) of a photo, in pixels or per cent."""
+    refused = _moderated(request, session, actor, clock, code, reason)
+    if refused is not None:
+        return refused
+    try:
+        values = {"x": x, "y": y, "width": width, "height": height, "unit": unit}
+        region = Region.model_validate({k: v.replace(",", ".") for k, v in values.items()})
+    except ValidationError:
+        message = "Give the region as numbers: x, y, width and height."
+        return _page(request, session, actor, clock, code, message, 422)
+    try:
+        with session.begin_nested():
+            moderation.redact_photo(session, actor, clock, code, photo_id, region, reason.strip())
+    except DothiError as exc:
+        return _page(request, session, actor, clock, code, exc.message, exc.status)
+    return _back(request, code, "redacted")

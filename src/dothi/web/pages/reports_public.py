@@ -13,9 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from dothi.accounts.schemas import Page
 from dothi.core.clock import Clock, local_date
-from dothi.core.text import fold
 from dothi.places.models import AdminUnit
 from dothi.places.service import MAX_PAGE, list_units
 from dothi.reports import service
@@ -28,9 +26,6 @@ router = APIRouter(include_in_schema=False)
 
 MAP_LIMIT = 500
 """Markers on the public map: the newest reports matching the filters."""
-SEARCH_LIMIT = 2000
-"""Reports a text search looks through (the newest ones matching the other filters)."""
-CHUNK = 500
 
 Category = Annotated[str, Query(max_length=40)]
 Status = Annotated[Literal["open", "closed"] | None, Query()]
@@ -41,28 +36,6 @@ def wards(session: Session, clock: Clock, zone: str) -> list[AdminUnit]:
     """The wards of today, for the filter menus."""
     today = local_date(clock.now(), zone)
     return list_units(session, level="ward", at=today, limit=MAX_PAGE)
-
-
-def _matches(report: ReportPublic, words: str) -> bool:
-    text = " ".join(
-        [report.tracking_code, report.category_name, report.description, report.address or ""]
-    )
-    return words in fold(text)
-
-
-def search_public(session: Session, query: PublicQuery, q: str) -> Page[ReportPublic]:
-    """Public reports whose text contains `q`, ignoring case and diacritics, newest first."""
-    words = fold(q)
-    found: list[ReportPublic] = []
-    for offset in range(0, SEARCH_LIMIT, CHUNK):
-        chunk = service.list_public(
-            session, query.model_copy(update={"limit": CHUNK, "offset": offset})
-        )
-        found += [report for report in chunk.items if _matches(report, words)]
-        if offset + CHUNK >= chunk.total:
-            break
-    items = found[query.offset : query.offset + query.limit]
-    return Page(items=items, total=len(found), limit=query.limit, offset=query.offset)
 
 
 def _filters(session: Session, clock: Clock, zone: str, selected: dict[str, Any]) -> dict[str, Any]:
@@ -91,10 +64,11 @@ def public_list(
         category=category or None,
         status=status,
         ward=ward,
+        q=q or None,
         limit=PAGE_SIZE,
         offset=page_offset(page),
     )
-    found = search_public(session, query, q) if q.strip() else service.list_public(session, query)
+    found = service.list_public(session, query)
     selected = {"category": category, "status": status, "ward": ward, "q": q}
     context = {
         "title": "Citizen reports",

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dothi.accounts.models import OrgUnit
 from dothi.accounts.permissions import Principal
 from dothi.core.clock import Clock
 from dothi.errors import DothiError, NotFound
-from dothi.reports import service, workflow
+from dothi.reports import photos, responses, service, workflow
 from dothi.reports.catalogue import SYSTEM_STATES, list_states
 from dothi.reports.policy import ReportPolicy
+from dothi.reports.routing import transfer_targets
 from dothi.reports.schemas import (
     OfficerQuery,
     Recategorise,
@@ -31,8 +31,16 @@ from dothi.reports.schemas import (
     Transfer,
 )
 from dothi.web.auth import csrf_token, require
-from dothi.web.deps import ClockDep, ReadSession, SettingsDep, WriteSession, get_clock, run_write
-from dothi.web.pages.reports_common import category_groups, report_policy
+from dothi.web.deps import (
+    ClockDep,
+    ReadSession,
+    SettingsDep,
+    WriteSession,
+    get_clock,
+    get_report_policy,
+    run_write,
+)
+from dothi.web.pages.reports_common import category_groups, form_photos
 from dothi.web.pages.scope import PAGE_SIZE, page_count, page_offset, places_in_scope
 from dothi.web.templating import render
 
@@ -86,12 +94,6 @@ def queue(
     return render(request, "report_queue.html", context)
 
 
-def transfer_targets(session: Session) -> list[tuple[uuid.UUID, str]]:
-    """Every active organisational unit a report may be handed to, by name."""
-    query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.active).order_by(OrgUnit.name)
-    return [(row.id, row.name) for row in session.execute(query)]
-
-
 def _detail(
     request: Request,
     session: Session,
@@ -114,7 +116,8 @@ def _detail(
         "done": request.query_params.get("done"),
         "states": [s for s in list_states(session) if s.code not in SYSTEM_STATES],
         "groups": category_groups(session),
-        "units": transfer_targets(session),
+        "units": transfer_targets(session, actor) if actor.can("reports:handle") else [],
+        "templates": responses.list_templates(session, report.category),
         "can_handle": actor.can("reports:handle"),
         "can_contact": actor.can("reports:read_personal"),
         "can_moderate": actor.can("reports:moderate"),
@@ -139,7 +142,17 @@ def show_contact(
     return _detail(request, session, actor, clock, code, contact=contact)
 
 
-Form = dict[str, str]
+@dataclass(frozen=True, slots=True)
+class Form:
+    """What an action's form sent: its text fields and its photos."""
+
+    fields: dict[str, str]
+    photos: list[bytes]
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.fields.get(key, default)
+
+
 Step = Callable[[Session, Principal, ReportPolicy, Clock, str, Form], object]
 
 
@@ -152,10 +165,15 @@ def _accept(
 def _update(
     session: Session, actor: Principal, _p: ReportPolicy, clock: Clock, code: str, form: Form
 ) -> None:
+    """A note and/or a state, a response template filling an empty note, and photos."""
     change = StateChange(
-        state=form.get("state") or None, note=form.get("note", ""), public=not form.get("internal")
+        state=form.get("state") or None, note=form.get("note"), public=not form.get("internal")
     )
-    workflow.change_state(session, actor, clock, code, change)
+    change = responses.apply_template(session, form.get("template"), change)
+    update = workflow.change_state(session, actor, clock, code, change)
+    report = service.report_by_code(session, code)
+    for photo in form.photos:
+        photos.add_photo(session, clock, report, photo, update_id=update.id)
 
 
 def _resolve(
@@ -216,17 +234,16 @@ async def act(request: Request, actor: Handler, code: str, action: str) -> Respo
     step = ACTIONS.get(action)
     if step is None:
         raise NotFound("No such action.")
-    form = {
-        key: value.strip()[:MAX_FIELD]
-        for key, value in (await request.form()).items()
-        if isinstance(value, str)
+    sent = await request.form()
+    fields = {
+        key: value.strip()[:MAX_FIELD] for key, value in sent.items() if isinstance(value, str)
     }
-    policy, clock = report_policy(request), get_clock(request)
+    policy, clock = get_report_policy(request), get_clock(request)
 
     def work(session: Session) -> Response:
         try:
             with session.begin_nested():  # a refusal half-way leaves nothing behind
-                step(session, actor, policy, clock, code, form)
+                step(session, actor, policy, clock, code, Form(fields, form_photos(sent)))
         except ValidationError:
             return _detail(request, session, actor, clock, code, error=MISSING, status_code=422)
         except DothiError as exc:

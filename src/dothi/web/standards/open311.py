@@ -14,28 +14,31 @@ from functools import partial
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from dothi import __version__
-from dothi.accounts.apikeys import authenticate_api_key
-from dothi.accounts.permissions import ANONYMOUS, Principal
 from dothi.config import Settings
 from dothi.core.clock import Clock
 from dothi.core.documents import problems
-from dothi.errors import Forbidden, InvalidInput, NotFound
+from dothi.errors import InvalidInput, NotFound
 from dothi.reports import feed, service, workflow
 from dothi.reports.attributes import definitions
 from dothi.reports.catalogue import category_by_code, list_categories
 from dothi.reports.models import StateKind
 from dothi.reports.policy import ReportPolicy
 from dothi.reports.schemas import PublicQuery, ReportIn, ReportPublic
-from dothi.web.auth import guard, identify_caller
-from dothi.web.deps import ClockDep, ReadSession, SettingsDep, get_database, run_write
+from dothi.web.deps import (
+    ClockDep,
+    ReadSession,
+    SettingsDep,
+    get_report_policy,
+    run_write,
+)
 from dothi.web.standards import open311_schemas as wire
+from dothi.web.standards.open311_access import Reader, Submitter
 from dothi.web.standards.open311_xml import XML_TYPE, Format, answer
 
 router = APIRouter(prefix="/open311", tags=["open311"])
@@ -66,48 +69,6 @@ def _valid(model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(problems(exc)) from exc
-
-
-def _policy(request: Request) -> ReportPolicy:
-    policy: ReportPolicy | None = getattr(request.app.state, "report_policy", None)
-    if policy is None:
-        policy = ReportPolicy.from_settings(request.app.state.settings)
-        request.app.state.report_policy = policy
-    return policy
-
-
-def _key_principal(request: Request, key: str) -> Principal:
-    with get_database(request).read() as session:
-        match = authenticate_api_key(session, key)
-    return match.principal if match is not None else ANONYMOUS
-
-
-@guard
-async def open311_reader() -> None:
-    """Open311 reads are public: they serve public reports only, without personal data."""
-
-
-@guard
-async def open311_submitter(request: Request) -> Principal:
-    """The integration posting: its key in a header, else in the `api_key` form field.
-
-    It needs `reports:submit`. Session cookies do not count: a form posted from another
-    site must not act as the administrator whose browser sent it.
-    """
-    principal = ANONYMOUS
-    if {"authorization", "x-api-key"} & set(request.headers.keys()):
-        caller = await identify_caller(request)
-        principal = caller.principal if caller.session is None else ANONYMOUS
-    form_key = (await request.form()).get("api_key")
-    if not principal.is_authenticated and isinstance(form_key, str) and form_key:
-        principal = await run_in_threadpool(_key_principal, request, form_key)
-    if not principal.can("reports:submit"):
-        raise Forbidden("A valid api_key of an integration allowed to submit reports is required.")
-    return principal
-
-
-Reader = [Depends(open311_reader)]
-Submitter = Annotated[Principal, Depends(open311_submitter)]
 
 
 @router.get("/discovery.{fmt}", dependencies=Reader, responses=_responses(wire.Discovery))
@@ -230,7 +191,7 @@ async def create_request(
         request,
         partial(
             service.submit_report,
-            policy=_policy(request),
+            policy=get_report_policy(request),
             clock=clock,
             data=data,
             submitted_by=principal.username,
@@ -412,7 +373,11 @@ async def create_update(
     settings, clock = request.app.state.settings, request.app.state.clock
     _check_jurisdiction(settings, form.jurisdiction_id)
     work = partial(
-        _relay_update, policy=_policy(request), clock=clock, form=form, actor=principal.username
+        _relay_update,
+        policy=get_report_policy(request),
+        clock=clock,
+        form=form,
+        actor=principal.username,
     )
     update_id = await run_write(request, work)
     created = [wire.UpdateCreated(update_id=update_id)]

@@ -1,4 +1,5 @@
-/* dothi citizen reports: the place picker of the report form and the public map.
+/* dothi citizen reports: the place picker of the report form, the public map and the
+   response templates of the officer's update form.
    Plain script, no build step; needs Leaflet (vendored). Everything still works by
    typing coordinates when this does not run. */
 (function () {
@@ -98,11 +99,25 @@
     element.dataset.markers = String(markers.length);
   }
 
+  // The officer's update form: a response template fills the note and the state.
+  function responseTemplates(select) {
+    var note = document.getElementById("update-note");
+    var state = document.getElementById("update-state");
+    select.addEventListener("change", function () {
+      var chosen = select.options[select.selectedIndex];
+      if (!chosen.value) { return; }
+      note.value = chosen.dataset.text;
+      if (chosen.dataset.state) { state.value = chosen.dataset.state; }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".js-only").forEach(function (el) { el.classList.add("js-on"); });
     var form = document.getElementById("picker");
     if (form) { picker(form); }
     var overview = document.getElementById("report-map");
     if (overview) { publicMap(overview); }
+    var templates = document.getElementById("response-template");
+    if (templates) { responseTemplates(templates); }
   });
 })();

@@ -1,5 +1,5 @@
-"""Citizen reports: categories, routing rules, states, reports, their history, ratings,
-followers, photos and moderation.
+"""Citizen reports: categories, routing rules, states, response templates, reports, their
+history, ratings, followers, photos and moderation.
 
 Revision ID: 0004_reports
 Revises: 0003_telemetry
@@ -79,6 +79,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code", name="pk_report_states"),
     )
     op.create_table(
+        "report_responses",
+        _id(),
+        sa.Column("code", sa.String(40), nullable=False),
+        *_fk("category_id", "report_responses", "report_categories", nullable=True),
+        sa.Column("state", sa.String(30), nullable=True),
+        sa.Column("title", sa.String(100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["state"], ["report_states.code"], name="fk_report_responses_state_report_states"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_report_responses"),
+        sa.UniqueConstraint("code", name="uq_report_responses_code"),
+    )
+    op.create_table(
         "reports",
         _id(),
         sa.Column("tracking_code", sa.String(12), nullable=False),
@@ -88,6 +103,7 @@ def upgrade() -> None:
         sa.Column("urgency", sa.String(20), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("address", sa.String(300), nullable=True),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("lon", sa.Float(), nullable=False),
         sa.Column("lat", sa.Float(), nullable=False),
         *_fk("admin_unit_id", "reports", "admin_units", nullable=True),
@@ -197,6 +213,7 @@ def downgrade() -> None:
         "report_ratings",
         "report_updates",
         "reports",
+        "report_responses",
         "report_states",
         "report_routes",
         "report_categories",
