@@ -12,7 +12,9 @@ import hmac
 import math
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, insert, or_, select
 from sqlalchemy.orm import Session
@@ -89,6 +91,45 @@ def place_of_point(
     return unit
 
 
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a new report goes, worked out before anything is written: its category,
+    checked answers, ward and unit (plain values: usable after the reading session)."""
+
+    category_id: uuid.UUID
+    category_name: str
+    public: bool
+    hours: float
+    attributes: dict[str, Any]
+    ward_id: uuid.UUID
+    unit_id: uuid.UUID | None
+    unit_name: str | None
+
+
+def place_report(
+    session: Session, policy: ReportPolicy, data: ReportIn, now: datetime
+) -> Placement:
+    """Check the category and answers, place the point in its ward, route it: reads only."""
+    try:
+        category = category_by_code(session, data.category)
+    except NotFound as exc:
+        raise InvalidInput(exc.message) from exc
+    attributes = check_attributes(category, data.attributes)
+    ward = place_of_point(session, policy, data.lon, data.lat, now)
+    target = route(session, category, ward.id, ward.path)
+    hours = category.urgent_hours if data.urgency == "urgent" else category.normal_hours
+    return Placement(
+        category.id,
+        category.name,
+        category.public,
+        hours,
+        attributes,
+        ward.id,
+        target.id if target else None,
+        target.name if target else None,
+    )
+
+
 def submit_report(
     session: Session,
     policy: ReportPolicy,
@@ -99,46 +140,60 @@ def submit_report(
     source: str,
 ) -> Receipt:
     """Place, route and store a new report; the receipt carries the reporter's secret once."""
-    try:
-        category = category_by_code(session, data.category)
-    except NotFound as exc:
-        raise InvalidInput(exc.message) from exc
-    attributes = check_attributes(category, data.attributes)
     now = clock.now()
-    ward = place_of_point(session, policy, data.lon, data.lat, now)
-    target = route(session, category, ward.id, ward.path)
-    org_unit_id = target.id if target else None
+    placed = place_report(session, policy, data, now)
+    return store_report(
+        session, policy, placed, data, now, submitted_by=submitted_by, source=source
+    )
+
+
+def store_report(
+    session: Session,
+    policy: ReportPolicy,
+    placed: Placement,
+    data: ReportIn,
+    now: datetime,
+    *,
+    submitted_by: str,
+    source: str,
+) -> Receipt:
+    """Write a placed report and its first history row: two inserts, the only writes.
+
+    Callers that can place the report in a reading session first keep the
+    single writer (SQLite) busy only for these.
+    """
     token = random_secret(24)
-    hours = category.urgent_hours if data.urgency == "urgent" else category.normal_hours
     code = _tracking_code()
     report = {
         "id": new_id(),
         "tracking_code": code,
         "token_hash": token_digest(token),
-        "category_id": category.id,
+        "category_id": placed.category_id,
         "state": SUBMITTED,
         "urgency": data.urgency,
         "description": data.description,
         "address": data.address,
-        "search_text": search_text(code, category.name, data.description, data.address),
+        "search_text": search_text(code, placed.category_name, data.description, data.address),
         "lon": data.lon,
         "lat": data.lat,
-        "admin_unit_id": ward.id,
-        "org_unit_id": org_unit_id,
+        "admin_unit_id": placed.ward_id,
+        "org_unit_id": placed.unit_id,
         "reporter_name": data.reporter_name,
         "reporter_phone": data.reporter_phone,
         "reporter_email": data.reporter_email,
         "show_name": data.show_name,
-        "attributes": attributes,
+        "attributes": placed.attributes,
         "media_url": data.media_url,
         "source": source,
         "submitted_by": submitted_by,
-        "public": category.public,
+        "public": placed.public,
         "hidden": False,
         "created_at": now,
         "updated_at": now,
-        "accept_due_at": policy.calendar.add(now, policy.accept_hours) if org_unit_id else None,
-        "due_at": policy.calendar.add(now, hours),
+        "accept_due_at": (
+            policy.calendar.add(now, policy.accept_hours) if placed.unit_id else None
+        ),
+        "due_at": policy.calendar.add(now, placed.hours),
     }
     # Core inserts: the unit of work costs more than the rest of a submission.
     session.execute(insert(Report), [report])
@@ -151,17 +206,14 @@ def submit_report(
                 "actor": submitted_by,
                 "action": "submit",
                 "state": SUBMITTED,
-                "org_unit_id": org_unit_id,
+                "org_unit_id": placed.unit_id,
                 "note": "",
                 "public": True,
             }
         ],
     )
     return Receipt(
-        tracking_code=report["tracking_code"],
-        token=token,
-        org_unit_name=target.name if target else None,
-        due_at=report["due_at"],
+        tracking_code=code, token=token, org_unit_name=placed.unit_name, due_at=report["due_at"]
     )
 
 

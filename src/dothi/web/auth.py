@@ -177,24 +177,39 @@ def forget_cached_keys(request: Request) -> Iterator[None]:
 ForgetCachedKeys = Depends(forget_cached_keys, scope="function")
 
 
+def _check_key(request: Request, key: str) -> Principal | None:
+    """The principal of a live API key, looked up and remembered (blocking: in a thread)."""
+    database: Database = request.app.state.database
+    with database.read() as session:
+        match = authenticate_api_key(session, key)
+    if match is None:
+        return None
+    clock: Clock = request.app.state.clock
+    if match.needs_touch(clock.now()):
+        _touch(database, match.key_id, clock)
+    keys: KeyCache = request.app.state.key_cache
+    keys.put(key, match.principal)
+    return match.principal
+
+
+async def key_principal(request: Request, key: str) -> Principal | None:
+    """The principal of an API key (None: unknown or revoked), from the cache when fresh."""
+    keys: KeyCache = request.app.state.key_cache
+    return keys.get(key) or await run_in_threadpool(_check_key, request, key)
+
+
 def _identify(request: Request) -> Caller:
     """Look the caller up in the database (blocking: run in a worker thread)."""
-    database: Database = request.app.state.database
     key = _api_key(request)
     if key is not None:
-        with database.read() as session:
-            match = authenticate_api_key(session, key)
-        if match is None:
+        principal = _check_key(request, key)
+        if principal is None:
             raise NotAuthenticated("Invalid or revoked API key.")
-        clock: Clock = request.app.state.clock
-        if match.needs_touch(clock.now()):
-            _touch(database, match.key_id, clock)
-        keys: KeyCache = request.app.state.key_cache
-        keys.put(key, match.principal)
-        return Caller(match.principal, None)
+        return Caller(principal, None)
     data = session_data(request)
     if data is None:
         return Caller(ANONYMOUS, None)
+    database: Database = request.app.state.database
     with database.read() as session:
         principal = load_principal(session, data.user_id, data.version)
     return Caller(principal, data) if principal else Caller(ANONYMOUS, None)

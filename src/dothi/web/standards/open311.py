@@ -18,11 +18,13 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from dothi import __version__
 from dothi.config import Settings
 from dothi.core.clock import Clock
 from dothi.core.documents import problems
+from dothi.db.engine import Database
 from dothi.errors import InvalidInput, NotFound
 from dothi.reports import feed, service, workflow
 from dothi.reports.attributes import definitions
@@ -34,6 +36,7 @@ from dothi.web.deps import (
     ClockDep,
     ReadSession,
     SettingsDep,
+    get_database,
     get_report_policy,
     run_write,
 )
@@ -161,6 +164,13 @@ def _answers(form: Any) -> dict[str, str | list[str]]:
     return found
 
 
+def _place(
+    database: Database, policy: ReportPolicy, data: ReportIn, now: datetime
+) -> service.Placement:
+    with database.read() as session:
+        return service.place_report(session, policy, data, now)
+
+
 @router.post("/v2/requests.{fmt}", status_code=201, responses=_responses(list[wire.Created], 201))
 async def create_request(
     request: Request, principal: Submitter, fmt: Fmt, form: wire.RequestFormDep
@@ -187,13 +197,17 @@ async def create_request(
             "media_url": form.media_url,
         },
     )
+    # Placed in a reading session first: the writer is then held for two inserts only.
+    policy, now = get_report_policy(request), clock.now()
+    placed = await run_in_threadpool(_place, get_database(request), policy, data, now)
     receipt = await run_write(
         request,
         partial(
-            service.submit_report,
-            policy=get_report_policy(request),
-            clock=clock,
+            service.store_report,
+            policy=policy,
+            placed=placed,
             data=data,
+            now=now,
             submitted_by=principal.username,
             source="open311",
         ),

@@ -5,19 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
-from dothi.accounts.apikeys import authenticate_api_key
 from dothi.accounts.permissions import ANONYMOUS, Principal
 from dothi.errors import Forbidden
-from dothi.web.auth import guard, identify_caller
-from dothi.web.deps import get_database
-
-
-def _key_principal(request: Request, key: str) -> Principal:
-    with get_database(request).read() as session:
-        match = authenticate_api_key(session, key)
-    return match.principal if match is not None else ANONYMOUS
+from dothi.web.auth import guard, identify_caller, key_principal
 
 
 @guard
@@ -38,7 +29,7 @@ async def open311_submitter(request: Request) -> Principal:
         principal = caller.principal if caller.session is None else ANONYMOUS
     form_key = (await request.form()).get("api_key")
     if not principal.is_authenticated and isinstance(form_key, str) and form_key:
-        principal = await run_in_threadpool(_key_principal, request, form_key)
+        principal = await key_principal(request, form_key) or ANONYMOUS
     if not principal.can("reports:submit"):
         raise Forbidden("A valid api_key of an integration allowed to submit reports is required.")
     return principal
