@@ -17,6 +17,7 @@ from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
 from dothi.reports import service, workflow
 from dothi.web.app import create_app
+from dothi.web.standards.open311_xml import xml_document
 from tests.reports.helpers import EMAIL, PHONE, START, District, actor, build_district
 
 V2 = "/open311/v2"
@@ -224,11 +225,12 @@ def test_no_public_response_ever_holds_the_reporters_phone_or_email(
     assert seen.count(404) == 2  # the security report is not public, in either format
 
 
-def test_control_characters_do_not_break_the_xml(http: TestClient, district: District) -> None:
+def test_control_characters_are_refused_and_never_break_the_xml(
+    http: TestClient, district: District
+) -> None:
     form = _form(district, "trat-tu-do-thi", description="ổ gà \x01 \x0b lớn")
-    posted = http.post(f"{V2}/requests.json", data=form)
-    assert posted.status_code == 201, posted.text
-    code = posted.json()[0]["service_request_id"]
-    xml = http.get(f"{V2}/requests/{code}.xml").content
-    root = ET.fromstring(xml)  # noqa: S314 (ours; it parses: bad characters were replaced)
-    assert "ổ gà" in (root.findtext("request/description") or "")
+    refused = http.post(f"{V2}/requests.xml", data=form)
+    assert refused.status_code == 400 and b"control characters" in refused.content
+    document = xml_document("service_requests", "request", [{"description": "a\x01b\x0bc"}])
+    root = ET.fromstring(document)  # noqa: S314 (ours; it parses: bad characters were replaced)
+    assert root.findtext("request/description") == "a\ufffdb\ufffdc"

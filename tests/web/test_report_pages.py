@@ -115,6 +115,8 @@ def test_the_reporter_rates_and_reopens_within_seven_days(site: Site) -> None:
     again = post_form(site.client, link, f"/reports/{code}/rate", {"token": token, "score": "5"})
     assert again.status_code == 409
     empty = post_form(site.client, link, f"/reports/{code}/reopen", {"token": token})
+    control = {"token": token, "reason": "\x00"}
+    assert post_form(site.client, link, f"/reports/{code}/reopen", control).status_code == 422
     assert empty.status_code == 422
     reopened = post_form(
         site.client, link, f"/reports/{code}/reopen", {"token": token, "reason": "Lại bị lấn"}

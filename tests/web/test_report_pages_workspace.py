@@ -66,6 +66,8 @@ def test_an_officer_works_a_report_to_its_end(site: Site) -> None:
     assert status == 200 and "Đã thực hiện" in text and "Đã tiếp nhận" in text
     status, text = _act(site, code, "accept")
     assert status == 409 and VI.gettext("This report was accepted already.") in text
+    status, _ = _act(site, code, "resolve", note="ký tự \x00 lạ")  # refused, not a 500
+    assert status == 422
     status, text = _act(site, code, "update", state="in_progress", note="Đang cử người")
     assert status == 200 and "Đang cử người" in text
     status, text = _act(site, code, "update", note="Chỉ cán bộ đọc", internal="true")

@@ -28,6 +28,9 @@ S = TypeVar("S", str, SecretStr)
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _without_nul(value: S) -> S:
     """Refuse NUL: PostgreSQL cannot store it, and no name or code needs it."""
     if "\x00" in (value.get_secret_value() if isinstance(value, SecretStr) else value):
@@ -35,7 +38,15 @@ def _without_nul(value: S) -> S:
     return value
 
 
-Text = Annotated[str, AfterValidator(_without_nul)]
+def storable_text(value: str) -> str:
+    """Refuse control characters other than tab and line breaks: PostgreSQL cannot store
+    NUL, XML cannot carry the others, and no text typed by a person holds them."""
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(storable_text)]
 """Every string accounts accepts is a `Text` (or built on it)."""
 
 

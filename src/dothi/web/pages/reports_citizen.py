@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from dothi.accounts.schemas import Email
+from dothi.accounts.schemas import Email, storable_text
 from dothi.core.clock import Clock
 from dothi.errors import DothiError, InvalidInput
 from dothi.reports import photos, service, workflow
@@ -333,6 +333,10 @@ def reopen_report(
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     """The reporter is not satisfied: the report opens again (within 7 days of closing)."""
+    try:
+        storable_text(reason)
+    except ValueError:
+        reason = ""  # refused below with the same message as an empty one
     if not reason.strip():
         message = "Say why the problem is not solved."
         return _track(request, session, clock, code, token, message, 422)

@@ -13,10 +13,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from dothi.accounts.permissions import Principal
+from dothi.accounts.schemas import storable_text
 from dothi.core.clock import Clock
 from dothi.errors import DothiError, NotFound
 from dothi.reports import photos, responses, service, workflow
@@ -242,9 +242,11 @@ async def act(request: Request, actor: Handler, code: str, action: str) -> Respo
 
     def work(session: Session) -> Response:
         try:
+            for value in fields.values():
+                storable_text(value)
             with session.begin_nested():  # a refusal half-way leaves nothing behind
                 step(session, actor, policy, clock, code, Form(fields, form_photos(sent)))
-        except ValidationError:
+        except ValueError:  # pydantic's ValidationError is one too
             return _detail(request, session, actor, clock, code, error=MISSING, status_code=422)
         except DothiError as exc:
             status = exc.status
