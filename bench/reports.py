@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import platform
 import re
 import socket
 import tempfile
@@ -27,6 +26,7 @@ import uvicorn
 from shapely.geometry import shape
 from sqlalchemy import select
 
+from audit_write import machine  # a sibling script: bench/ is on the path
 from dothi.accounts.apikeys import create_api_key
 from dothi.accounts.directory import BUNDLED, import_directory
 from dothi.accounts.models import User
@@ -44,18 +44,6 @@ from dothi.web.app import create_app
 CLIENTS = 50
 SECONDS = 8.0
 TARGET = 0.30
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}"
 
 
 def prepare(url: str) -> tuple[str, tuple[float, float]]:
