@@ -4,7 +4,10 @@ On SQLite (a temporary file, WAL) and on PostgreSQL (a throwaway cluster, as the
 start one; skipped with a line when the binaries are missing):
   (a) raw: the driver's bulk insert of the same rows into `observations` (SQLite
       executemany, PostgreSQL COPY): the limit of the pipeline;
-  (b) pipeline: `Pipeline.ingest` of station-sized messages (9 attributes), 1,000 a batch;
+  (b) pipeline: `Pipeline.ingest` of station-sized messages (9 attributes), 1,000 a batch,
+      with the garbage-collector settings of `dothi worker ingest`;
+  (e) folding: the hours (b) marked, folded into the hourly rollups as the server does it
+      every minute, off the ingest path;
   (c) MQTT end to end: the windowed QoS 1 publisher → Mosquitto → `dothi worker ingest`
       (a real subprocess) → stored, until the database holds every observation;
   (d) broker: Mosquitto's own QoS 1 publish → subscribe rate with the same publisher and
@@ -43,12 +46,14 @@ from dothi.connectors.mqtt import attrs_filter, attrs_topic, connect, make_clien
 from dothi.connectors.publisher import WindowedPublisher  # noqa: E402
 from dothi.core.clock import SystemClock  # noqa: E402
 from dothi.core.events import EventBus  # noqa: E402
+from dothi.core.runtime import tune_garbage_collector  # noqa: E402
 from dothi.db.engine import Database  # noqa: E402
 from dothi.db.migrate import upgrade  # noqa: E402
 from dothi.telemetry.messages import Incoming  # noqa: E402
 from dothi.telemetry.models import Observation  # noqa: E402
 from dothi.telemetry.partitions import ensure_months, month_of  # noqa: E402
 from dothi.telemetry.pipeline import Pipeline  # noqa: E402
+from dothi.telemetry.rollups import fold_all  # noqa: E402
 
 STATIONS = 500
 MESSAGES = 20_000  # per measured phase: 40 reports of each station
@@ -145,6 +150,15 @@ def raw_insert(database: Database) -> float:
 
 
 # (b) the pipeline ---------------------------------------------------------------------------
+
+
+def fold_rate(database: Database) -> float:
+    """Observations/s folded into the hourly rollups: every hour the pipeline marked."""
+    stored = count_observations(database)
+    started = time.perf_counter()
+    if not fold_all(database):
+        raise SystemExit("the pipeline marked no hour to fold")
+    return stored / (time.perf_counter() - started)
 
 
 def pipeline_rate(database: Database) -> float:
@@ -275,6 +289,10 @@ def measure(label: str, urls: Iterator[str], mosquitto: str | None) -> Figures:
         f"{label}: (b) pipeline:                    {figures.pipeline:>10,.0f} observations/s "
         f"({figures.pipeline / figures.raw:.0%} of (a); target 50 %)"
     )
+    fold = fold_rate(database)
+    print(
+        f"{label}: (e) folding into hourly rollups:  {fold:>10,.0f} observations/s (off the path)"
+    )
     database.dispose()
     if mosquitto is None:
         print(f"{label}: (c), (d) skipped: Mosquitto is not installed (apt-get install mosquitto)")
@@ -325,6 +343,7 @@ def table(results: dict[str, Figures]) -> None:
 
 
 def main() -> None:
+    tune_garbage_collector()  # as `dothi worker ingest` does
     print(f"machine: {machine()}; the load generator, broker, worker and database share them")
     print(f"{MESSAGES:,} messages of {PER_MESSAGE} attributes from {STATIONS} stations per phase")
     mosquitto = mosquitto_binary()

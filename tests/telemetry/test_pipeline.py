@@ -24,6 +24,7 @@ from dothi.telemetry.models import (
     Observation,
 )
 from dothi.telemetry.pipeline import Pipeline
+from dothi.telemetry.rollups import fold_all
 from tests.telemetry.helpers import NOW, WARD_7, integration_key, key_principal, message
 
 STATION = "urn:ngsi-ld:AirQualityObserved:pn-w7"
@@ -62,6 +63,8 @@ def test_a_station_is_provisioned_placed_and_its_readings_stored_once(demo_db: D
         assert station.properties["location"]["type"] == "GeoProperty"
         pm25 = session.scalars(select(EntityAttribute).where(EntityAttribute.name == "pm25")).one()
         assert (pm25.number, pm25.unit_code) == (41.5, "GQ")
+    assert fold_all(demo_db) == 1  # one hour marked, once: the duplicate marked nothing
+    with demo_db.read() as session:
         rollup = session.scalars(
             select(HourlyRollup).where(HourlyRollup.attribute_id == pm25.id)
         ).one()
@@ -79,6 +82,8 @@ def test_latest_value_and_rollups_follow_time_not_arrival(demo_db: Database) -> 
     with demo_db.read() as session:
         pm25 = session.scalars(select(EntityAttribute)).one()
         assert pm25.number == 10.0 and pm25.observed_at == times[0]
+    fold_all(demo_db)
+    with demo_db.read() as session:
         hours = session.scalars(select(HourlyRollup).order_by(HourlyRollup.hour)).all()
         assert sum(h.count for h in hours) == 3
         assert min(h.minimum for h in hours) == 10.0 and max(h.maximum for h in hours) == 30.0

@@ -20,6 +20,7 @@ from dothi.cli.common import console, open_database
 from dothi.config import Settings
 from dothi.core.clock import SystemClock
 from dothi.core.logs import configure_logging
+from dothi.core.runtime import tune_garbage_collector
 from dothi.errors import DothiError
 from dothi.places.datasets import load_bundled
 from dothi.reports.bundled import load_bundled as load_report_catalogue
@@ -42,8 +43,10 @@ def _serve(settings: Settings, workers: int = 1) -> None:
             access_log=False,
         )
         return
+    app = create_app(settings)
+    tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         access_log=False,
@@ -129,6 +132,7 @@ def demo(
     # uvicorn stops on SIGTERM and then raises it again: exit through `finally`, not at once.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     simulation.start()
+    tune_garbage_collector()
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, access_log=False)
     finally:

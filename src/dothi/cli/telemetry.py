@@ -18,6 +18,7 @@ from dothi.connectors.mqtt_auth import sync_broker
 from dothi.core.clock import SystemClock
 from dothi.core.events import EventBus
 from dothi.core.logs import configure_logging
+from dothi.core.runtime import tune_garbage_collector
 from dothi.errors import DothiError
 from dothi.telemetry.pipeline import Pipeline
 from dothi.workers.ingest import IngestOptions, IngestWorker
@@ -62,6 +63,7 @@ def worker_ingest(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    tune_garbage_collector()
     try:
         IngestWorker(address, pipeline.ingest, options, clock).run(stop)
     finally:

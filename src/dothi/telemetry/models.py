@@ -1,5 +1,6 @@
-"""Tables of telemetry: context entities, their observed attributes, observations and rollups,
-dead letters, NGSI-LD subscriptions with their outbox, and commands sent to devices.
+"""Tables of telemetry: context entities, their observed attributes, observations, rollups and
+the hours still to fold into them, dead letters, NGSI-LD subscriptions with their outbox, and
+commands sent to devices.
 
 An observed attribute of an entity is a time series: `entity_attributes` holds one
 row per (entity, attribute) with its latest value, and `observations` refers to it by
@@ -101,6 +102,19 @@ class HourlyRollup(Base):
     maximum: Mapped[float] = mapped_column(Float)
     last: Mapped[float] = mapped_column(Float)
     last_at: Mapped[datetime]
+
+
+class RollupMark(Base):
+    """An hour that received observations since its rollups were last folded.
+
+    Ingest writes one per hour and batch instead of updating the rollups on the hot
+    path; `rollups.fold_marked` recomputes the marked hours and removes their marks.
+    """
+
+    __tablename__ = "rollup_marks"
+
+    id: Mapped[int] = mapped_column(SeriesKey, primary_key=True, autoincrement=True)
+    hour: Mapped[datetime] = mapped_column(index=True)
 
 
 class DeadLetter(Base):

@@ -17,7 +17,7 @@ from typing import Any
 from dothi.errors import InvalidInput
 from dothi.telemetry.messages import Reading
 from dothi.telemetry.models import TEXT_VALUE
-from dothi.telemetry.types import AttributeSpec, spec_of
+from dothi.telemetry.types import ENTITY_TYPES, AttributeSpec, spec_of
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 """How far ahead of our clock a device's clock may be before its readings are refused."""
@@ -47,38 +47,65 @@ def split_attributes(
     """
     readings: list[Reading] = []
     static: dict[str, Any] = {}
+    plain = _plain_numbers(entity_type)
+    arrived = received_at or now
+    times: dict[str, datetime] = {}  # the attributes of a message usually share one time
     for name, item in attributes.items():
         if name in RESERVED:
             continue
         if not name or len(name) > NAME_LIMIT or "\x00" in name:
             raise InvalidInput(f"Attribute name {name[:80]!r} must have 1–{NAME_LIMIT} characters.")
-        spec = spec_of(entity_type, name)
         value, observed_at, unit_code = _unpack(item)
-        if spec is None and not _is_number(value):
-            static[name] = _normalized(_storable(name, item))
-            continue
-        if value is None:
-            continue
-        when = _timestamp(name, observed_at, now) if observed_at is not None else received_at or now
-        readings.append(
-            Reading(
-                entity_id,
-                name,
-                when,
-                _checked(name, spec, value),
-                _unit(name, unit_code) or (spec.unit_code if spec else None),
+        known = plain.get(name)
+        # The common case first: a described number within its bounds.
+        if known is not None and type(value) in _NUMBERS and known[0] <= value <= known[1]:
+            number: float | str = float(value)
+            unit = known[2]
+        else:
+            spec = spec_of(entity_type, name)
+            if spec is None and not _is_number(value):
+                static[name] = _normalized(_storable(name, item))
+                continue
+            if value is None:
+                continue
+            number, unit = _checked(name, spec, value), spec.unit_code if spec else None
+        if unit_code is not None:
+            unit = _unit(name, unit_code)
+        if observed_at is None:
+            when = arrived
+        elif type(observed_at) is str:
+            when = times.get(observed_at) or times.setdefault(
+                observed_at, _timestamp(name, observed_at, now)
             )
-        )
+        else:
+            when = _timestamp(name, observed_at, now)
+        readings.append(Reading(entity_id, name, when, number, unit))
     return readings, static
+
+
+_NUMBERS = frozenset({int, float})  # exact types: a bool is not a reading
+
+
+@lru_cache(maxsize=1024)
+def _plain_numbers(entity_type: str) -> dict[str, tuple[float, float, str | None]]:
+    """For each numeric attribute described for the type: its lowest and highest value, its unit."""
+    described = ENTITY_TYPES.get(entity_type)
+    return {
+        spec.name: (
+            -LARGEST if spec.minimum is None else max(-LARGEST, spec.minimum),
+            LARGEST if spec.maximum is None else min(LARGEST, spec.maximum),
+            spec.unit_code,
+        )
+        for spec in (described.attributes if described else ())
+        if spec.kind == "number"
+    }
 
 
 def _unpack(item: Any) -> tuple[Any, Any, Any]:
     """Value, observedAt and unitCode of an attribute in any of the accepted shapes."""
     if isinstance(item, Mapping) and "value" in item and item.get("type") != "GeoProperty":
         return item["value"], item.get("observedAt"), item.get("unitCode")
-    if isinstance(item, Mapping):
-        return item, None, None  # a relationship, a GeoJSON geometry, a structured value
-    return item, None, None
+    return item, None, None  # a plain value, a relationship, a GeoJSON geometry, a structure
 
 
 def _normalized(item: Any) -> dict[str, Any]:

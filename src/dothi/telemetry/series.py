@@ -2,8 +2,8 @@
 
 Buckets are aligned on local midnight (a day is a Vietnamese day). Buckets of
 whole hours over a window ending on the hour are answered from the hourly
-rollups, so a month of minute data costs 720 rows, not 43,200; other buckets
-read the raw observations.
+rollups (`rollups.py`), so a month of minute data costs 720 rows, not 43,200;
+other buckets read the raw observations.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from dothi.accounts.permissions import Principal
 from dothi.errors import InvalidInput, NotFound
-from dothi.telemetry.models import Entity, EntityAttribute, HourlyRollup, Observation
+from dothi.telemetry.models import Entity, EntityAttribute, Observation
 from dothi.telemetry.placing import entity_path
+from dothi.telemetry.rollups import hourly
 
 Aggregate = Literal["avg", "min", "max", "last"]
 HOUR = timedelta(hours=1)
@@ -148,14 +149,13 @@ def _from_rollups(
     every: timedelta,
     origin: datetime,
 ) -> dict[datetime, _Bucket]:
-    r = HourlyRollup
-    rows = session.execute(
-        select(r.hour, r.count, r.total, r.minimum, r.maximum, r.last, r.last_at)
-        .where(r.attribute_id == series_id, r.hour >= start, r.hour < end)
-        .order_by(r.hour)
-    )
     return _fold(
-        ((h, _Bucket(c, t, lo, hi, la, at)) for h, c, t, lo, hi, la, at in rows), every, origin
+        (
+            (h.hour, _Bucket(h.count, h.total, h.minimum, h.maximum, h.last, h.last_at))
+            for h in hourly(session, series_id, start, end)
+        ),
+        every,
+        origin,
     )
 
 

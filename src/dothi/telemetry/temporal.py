@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from dothi.core.clock import as_utc
 from dothi.errors import InvalidInput
-from dothi.telemetry.models import EntityAttribute, HourlyRollup, Observation
+from dothi.telemetry.models import EntityAttribute, Observation
 from dothi.telemetry.representation import Found, iso
+from dothi.telemetry.rollups import hourly, within
 
 MAX_INSTANCES = 10_000
 """Most values of one attribute in one answer (the newest, when there are more)."""
@@ -102,21 +103,13 @@ def _values(
     start, end = query.bounds()
     statement = select(Observation.observed_at, Observation.number, Observation.text).where(
         Observation.attribute_id == attribute.id,
-        *_in_range(Observation.observed_at, start, end),
+        *within(Observation.observed_at, start, end),
     )
     limit = min(query.last_n or MAX_INSTANCES, MAX_INSTANCES)
     rows = session.execute(statement.order_by(Observation.observed_at.desc()).limit(limit))
     values = [(as_utc(at), number if number is not None else text) for at, number, text in rows]
     values.reverse()
     return values
-
-
-def _in_range(column: Any, start: datetime | None, end: datetime | None) -> list[Any]:
-    """Conditions keeping `column` in [start, end)."""
-    return [
-        *([column >= start] if start is not None else []),
-        *([column < end] if end is not None else []),
-    ]
 
 
 def _selected(found: Found, query: TimeQuery) -> Iterator[EntityAttribute]:
@@ -230,13 +223,9 @@ def _hourly(periods: _Periods, attribute: EntityAttribute) -> bool:
 def _fold_rollups(
     session: Session, attribute: EntityAttribute, periods: _Periods, end: datetime | None
 ) -> None:
-    statement = select(HourlyRollup).where(
-        HourlyRollup.attribute_id == attribute.id,
-        *_in_range(HourlyRollup.hour, periods.origin, end),
-    )
-    for rollup in session.scalars(statement):
-        periods.bucket(as_utc(rollup.hour)).add(
-            rollup.count, rollup.total, rollup.minimum, rollup.maximum, rollup.count
+    for hour in hourly(session, attribute.id, periods.origin, end):
+        periods.bucket(hour.hour).add(
+            hour.count, hour.total, hour.minimum, hour.maximum, hour.count
         )
 
 
@@ -245,7 +234,7 @@ def _fold_values(
 ) -> None:
     statement = select(Observation.observed_at, Observation.number).where(
         Observation.attribute_id == attribute.id,
-        *_in_range(Observation.observed_at, periods.origin, end),
+        *within(Observation.observed_at, periods.origin, end),
     )
     for at, number in session.execute(statement.execution_options(yield_per=5000)):
         if number is None:
@@ -264,7 +253,7 @@ def _edge(
 ) -> datetime | None:
     column = Observation.observed_at
     statement = select(column).where(
-        Observation.attribute_id == attribute.id, *_in_range(column, start, end)
+        Observation.attribute_id == attribute.id, *within(column, start, end)
     )
     moment = session.scalar(statement.order_by(column.desc() if newest else column).limit(1))
     return None if moment is None else as_utc(moment).astimezone(UTC)

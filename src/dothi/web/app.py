@@ -15,10 +15,12 @@ from dothi.accounts.throttle import LoginThrottle
 from dothi.config import Settings
 from dothi.core.clock import Clock, SystemClock
 from dothi.core.events import EventBus
+from dothi.core.runtime import tune_garbage_collector
 from dothi.db.engine import Database
 from dothi.telemetry.pipeline import Pipeline
 from dothi.web.api import audit, places, system, telemetry, users
 from dothi.web.auth import KeyCache
+from dothi.web.background import fold_rollups_forever
 from dothi.web.deps import reject_nul
 from dothi.web.errors import ErrorRenderers, install_error_handlers
 from dothi.web.metrics import HttpMetrics, MetricsMiddleware
@@ -52,7 +54,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(fold_rollups_forever, db)
+            yield
+            tasks.cancel_scope.cancel()
         if owns_database:
             db.dispose()
 
@@ -106,4 +111,6 @@ def create_app(
 
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (and `dothi serve --workers N`): settings from env/TOML."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    tune_garbage_collector()
+    return app

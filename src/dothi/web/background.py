@@ -1,0 +1,32 @@
+"""Work the web app does on a timer, beside the requests it answers."""
+
+from __future__ import annotations
+
+import anyio
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from dothi.db.engine import Database
+from dothi.telemetry.rollups import fold_all
+
+FOLD_EVERY = 60.0
+"""Seconds between foldings of the hours ingest marked into the hourly rollups."""
+
+log = structlog.get_logger(__name__)
+
+
+async def fold_rollups_forever(database: Database, every: float = FOLD_EVERY) -> None:
+    """Fold the marked hours every `every` seconds; a failure is logged and tried again.
+
+    Readers are exact meanwhile (they aggregate marked hours from the observations):
+    folding only makes long ranges cheap to read.
+    """
+    while True:
+        await anyio.sleep(every)
+        try:
+            folded = await anyio.to_thread.run_sync(fold_all, database)
+        except SQLAlchemyError:
+            log.exception("folding the hourly rollups failed; trying again later")
+        else:
+            if folded:
+                log.info("hourly rollups folded", marks=folded)
