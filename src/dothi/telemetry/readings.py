@@ -103,7 +103,7 @@ def _plain_numbers(entity_type: str) -> dict[str, tuple[float, float, str | None
 
 def _unpack(item: Any) -> tuple[Any, Any, Any]:
     """Value, observedAt and unitCode of an attribute in any of the accepted shapes."""
-    if isinstance(item, Mapping) and "value" in item and item.get("type") != "GeoProperty":
+    if isinstance(item, dict | Mapping) and "value" in item and item.get("type") != "GeoProperty":
         return item["value"], item.get("observedAt"), item.get("unitCode")
     return item, None, None  # a plain value, a relationship, a GeoJSON geometry, a structure
 

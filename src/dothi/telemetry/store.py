@@ -85,6 +85,11 @@ def sqlite_time(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+@lru_cache(maxsize=65_536)
+def _from_sqlite(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
 def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
     """Store readings of existing entities; duplicates of stored ones are ignored."""
     if not readings:
@@ -166,7 +171,7 @@ def _insert_new(
     for statement in _SQLITE_STATEMENTS:
         connection.exec_driver_sql(statement)
     moved = [
-        (series, count, datetime.fromisoformat(newest).replace(tzinfo=UTC))
+        (series, count, _from_sqlite(newest))
         for series, count, newest in connection.exec_driver_sql(_SQLITE_STORED).all()
     ]
     connection.exec_driver_sql("DELETE FROM temp.stage")
