@@ -113,6 +113,14 @@ class Settings(BaseSettings):
         description="Day of the month report statistics periods start on (HCMC's 1022 counts "
         "from the 25th to the 25th); 1 gives calendar months.",
     )
+    alarm_escalate_minutes: float = Field(
+        15,
+        gt=0,
+        description="Minutes an alarm may stay unacknowledged before the duty leader is told.",
+    )
+    alarm_remind_minutes: float = Field(
+        10, gt=0, description="Minutes between reminders of an escalated, unacknowledged alarm."
+    )
     map_tiles_url: str = Field(
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="Tile layer of the maps (Leaflet URL template); empty: boundaries only.",

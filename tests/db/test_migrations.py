@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import dothi.accounts.models
+import dothi.alarms.models
 import dothi.places.models
 import dothi.reports.models
 import dothi.telemetry.models
@@ -21,6 +22,7 @@ MODELS = (
     dothi.accounts.models,
     dothi.telemetry.models,
     dothi.reports.models,
+    dothi.alarms.models,
 )
 """Every module of tables: imported, their tables are in `Base.metadata`."""
 

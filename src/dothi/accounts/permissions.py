@@ -41,6 +41,9 @@ PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "reports:read_personal": "See reporters' phone and e-mail unmasked (audited).",
         "reports:moderate": "Hide public reports, edit their text and redact photos.",
         "reports:manage": "Define report categories, their routing and states.",
+        "alarms:read": "See the alarms of one's area and their history.",
+        "alarms:handle": "Acknowledge alarms and clear them by hand, with a reason.",
+        "alarms:manage": "Define the rules that raise alarms (API and YAML import).",
     }
 )
 """Every permission dothi knows, with what it allows."""
@@ -88,6 +91,9 @@ ROLES: Mapping[Role, RoleInfo] = MappingProxyType(
                     "reports:handle",
                     "reports:read_personal",
                     "reports:moderate",
+                    "alarms:read",
+                    "alarms:handle",
+                    "alarms:manage",
                 }
             ),
         ),
@@ -103,6 +109,9 @@ ROLES: Mapping[Role, RoleInfo] = MappingProxyType(
                     "telemetry:manage",
                     "reports:read",
                     "reports:moderate",
+                    "alarms:read",
+                    "alarms:handle",
+                    "alarms:manage",
                 }
             ),
         ),
@@ -118,6 +127,8 @@ ROLES: Mapping[Role, RoleInfo] = MappingProxyType(
                     "reports:read",
                     "reports:handle",
                     "reports:read_personal",
+                    "alarms:read",
+                    "alarms:handle",
                 }
             ),
         ),

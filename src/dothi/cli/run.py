@@ -16,6 +16,8 @@ from dothi.accounts.apikeys import ensure_integration_key
 from dothi.accounts.directory import BUNDLED, import_directory
 from dothi.accounts.permissions import SYSTEM
 from dothi.accounts.service import ensure_admin
+from dothi.alarms.catalogue import ensure_rules
+from dothi.alarms.io import default_rules
 from dothi.cli.common import console, open_database
 from dothi.config import Settings
 from dothi.core.clock import SystemClock
@@ -112,6 +114,7 @@ def demo(
         load_bundled(session, "phu-nhuan")
         import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], clock, settings.timezone)
         load_report_catalogue(session, clock)
+        ensure_rules(session, default_rules(), SYSTEM, clock, settings.timezone)
         password = ensure_admin(session)
         api_key = ensure_integration_key(session, clock)
     database_url = f"DOTHI_DATABASE_URL={settings.database_url}"

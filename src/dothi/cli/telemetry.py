@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from dothi.accounts.permissions import SYSTEM
+from dothi.alarms.engine import AlarmEngine
+from dothi.alarms.lifecycle import Policy
 from dothi.cli.common import console, open_database
 from dothi.config import Settings
 from dothi.connectors.mqtt import BrokerAddress, parse_broker_url
@@ -53,7 +55,10 @@ def worker_ingest(
     address = _broker(settings)
     database = open_database(settings)
     clock = SystemClock()
-    pipeline = Pipeline(database, EventBus(), clock, settings.timezone)
+    bus = EventBus()
+    pipeline = Pipeline(database, bus, clock, settings.timezone)
+    # The rules are judged on each batch here, where it was stored.
+    AlarmEngine(database, bus, clock, Policy.from_settings(settings), settings.timezone).attach()
     options = IngestOptions(
         client_id=client_id or f"dothi-ingest-{socket.gethostname()}",
         tenant=settings.mqtt_tenant,

@@ -1,7 +1,9 @@
-"""Point -> area lookup over GeoJSON boundaries with validity periods (Shapely STRtree)."""
+"""Point -> area lookup over GeoJSON boundaries with validity periods (Shapely STRtree), and
+distances on the Earth."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -60,3 +62,14 @@ class AreaIndex(Generic[Key]):
         """The key of the deepest area covering the point on `day`, or None outside all."""
         found = self.covering(lon, lat, day)
         return found[0].key if found else None
+
+
+EARTH_RADIUS_M = 6_371_000
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres between two WGS 84 points (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))

@@ -85,6 +85,17 @@ _TYPES = (
         ),
     ),
     EntityType(
+        "WeatherObserved",
+        "Weather station",
+        (
+            AttributeSpec("precipitation", unit_code="MMT", minimum=0, maximum=500),  # mm (hour)
+            TEMPERATURE,
+            _ratio("relativeHumidity"),
+            AttributeSpec("windSpeed", unit_code="MTS", minimum=0, maximum=100),  # m/s
+            AttributeSpec("atmosphericPressure", unit_code="A97", minimum=800, maximum=1100),
+        ),
+    ),
+    EntityType(
         "Streetlight",
         "Streetlight",
         (

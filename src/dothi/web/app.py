@@ -12,15 +12,17 @@ from fastapi.staticfiles import StaticFiles
 
 from dothi import __version__
 from dothi.accounts.throttle import LoginThrottle
+from dothi.alarms.engine import AlarmEngine
+from dothi.alarms.lifecycle import Policy
 from dothi.config import Settings
 from dothi.core.clock import Clock, SystemClock
 from dothi.core.events import EventBus
 from dothi.core.runtime import tune_garbage_collector
 from dothi.db.engine import Database
 from dothi.telemetry.pipeline import Pipeline
-from dothi.web.api import audit, places, system, telemetry, users
+from dothi.web.api import alarms, audit, places, system, telemetry, users
 from dothi.web.auth import KeyCache
-from dothi.web.background import fold_rollups_forever
+from dothi.web.background import fold_rollups_forever, tick_alarms_forever
 from dothi.web.deps import reject_nul
 from dothi.web.errors import ErrorRenderers, install_error_handlers
 from dothi.web.metrics import HttpMetrics, MetricsMiddleware
@@ -56,6 +58,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(fold_rollups_forever, db)
+            tasks.start_soon(tick_alarms_forever, app.state.alarms)
             yield
             tasks.cancel_scope.cancel()
         if owns_database:
@@ -76,6 +79,10 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.bus = EventBus()
     app.state.pipeline = Pipeline(db, app.state.bus, app.state.clock, settings.timezone)
+    app.state.alarms = AlarmEngine(
+        db, app.state.bus, app.state.clock, Policy.from_settings(settings), settings.timezone
+    )
+    app.state.alarms.attach()
     app.state.login_throttle = LoginThrottle(app.state.clock)
     app.state.key_cache = KeyCache()
     app.state.write_gate = anyio.Lock() if db.is_sqlite else None
@@ -89,7 +96,7 @@ def create_app(
     install_error_handlers(app, app.state.error_renderers)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for api in (system, places, users, audit, telemetry):
+    for api in (system, places, users, audit, telemetry, alarms):
         app.include_router(api.router)
     app.include_router(open311.router)
     app.include_router(ngsi_ld.router)

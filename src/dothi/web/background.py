@@ -6,11 +6,14 @@ import anyio
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from dothi.alarms.engine import AlarmEngine
 from dothi.db.engine import Database
 from dothi.telemetry.rollups import fold_all
 
 FOLD_EVERY = 60.0
 """Seconds between foldings of the hours ingest marked into the hourly rollups."""
+ALARM_TICK = 30.0
+"""Seconds between judgements of no-data rules, escalations and reminders."""
 
 log = structlog.get_logger(__name__)
 
@@ -30,3 +33,13 @@ async def fold_rollups_forever(database: Database, every: float = FOLD_EVERY) ->
         else:
             if folded:
                 log.info("hourly rollups folded", marks=folded)
+
+
+async def tick_alarms_forever(engine: AlarmEngine, every: float = ALARM_TICK) -> None:
+    """Judge the timed rules and escalate every `every` seconds; a failure is logged."""
+    while True:
+        await anyio.sleep(every)
+        try:
+            await anyio.to_thread.run_sync(engine.tick)
+        except SQLAlchemyError:
+            log.exception("judging the timed alarm rules failed; trying again later")

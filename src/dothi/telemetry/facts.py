@@ -1,0 +1,114 @@
+"""What other domains (alarms, dashboards) read of telemetry: entities and their values.
+
+Set-based on purpose: the alarm engine asks once per ingest batch, for every entity
+the batch changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dothi.core.clock import as_utc
+from dothi.telemetry.models import Entity, EntityAttribute, Observation
+from dothi.telemetry.rollups import HOUR, hourly
+
+Value = float | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityFacts:
+    """An entity's identity and place."""
+
+    id: str
+    type: str
+    admin_unit_id: uuid.UUID | None
+    lon: float | None
+    lat: float | None
+
+
+_FACTS = select(Entity.id, Entity.type, Entity.admin_unit_id, Entity.lon, Entity.lat)
+
+
+def entity_facts(session: Session, ids: Collection[str]) -> dict[str, EntityFacts]:
+    """The facts of the entities that exist among `ids`."""
+    rows = session.execute(_FACTS.where(Entity.id.in_(ids))).all()
+    return {row.id: EntityFacts(*row) for row in rows}
+
+
+def entities_of_type(
+    session: Session, entity_type: str, admin_unit_ids: Collection[uuid.UUID] | None
+) -> list[EntityFacts]:
+    """The entities of a type, in these wards (None: anywhere)."""
+    query = _FACTS.where(Entity.type == entity_type)
+    if admin_unit_ids is not None:
+        query = query.where(Entity.admin_unit_id.in_(admin_unit_ids))
+    return [EntityFacts(*row) for row in session.execute(query.order_by(Entity.id))]
+
+
+def latest_values(
+    session: Session, entity_ids: Collection[str], attributes: Collection[str]
+) -> dict[tuple[str, str], tuple[datetime, Value]]:
+    """The latest value of each of these attributes of these entities, with its time."""
+    a = EntityAttribute
+    rows = session.execute(
+        select(a.entity_id, a.name, a.observed_at, a.number, a.text).where(
+            a.entity_id.in_(entity_ids), a.name.in_(attributes), a.observed_at.is_not(None)
+        )
+    )
+    return {
+        (entity, name): (as_utc(at), number if number is not None else text)
+        for entity, name, at, number, text in rows
+        if at is not None  # the query keeps only those; the types cannot know
+    }
+
+
+def recent_values(
+    session: Session, entity_id: str, attribute: str, since: datetime
+) -> list[tuple[datetime, Value]]:
+    """The values of one attribute observed at or after `since`, oldest first."""
+    o, a = Observation, EntityAttribute
+    series = select(a.id).where(a.entity_id == entity_id, a.name == attribute).scalar_subquery()
+    rows = session.execute(
+        select(o.observed_at, o.number, o.text)
+        .where(o.attribute_id == series, o.observed_at >= since)
+        .order_by(o.observed_at)
+    )
+    return [(as_utc(at), number if number is not None else text) for at, number, text in rows]
+
+
+def last_seen(
+    session: Session, entity_ids: Collection[str], attribute: str | None = None
+) -> dict[str, datetime]:
+    """When each entity (that ever sent anything) last sent a value (of `attribute`, if given)."""
+    a = EntityAttribute
+    query = select(a.entity_id, func.max(a.observed_at)).where(
+        a.entity_id.in_(entity_ids), a.observed_at.is_not(None)
+    )
+    if attribute is not None:
+        query = query.where(a.name == attribute)
+    rows = session.execute(query.group_by(a.entity_id))
+    return {entity: as_utc(at) for entity, at in rows if at is not None}
+
+
+def hourly_means(
+    session: Session, entity_id: str, attributes: Collection[str], end: datetime, hours: int
+) -> dict[str, list[float | None]]:
+    """Per attribute: its mean in each of the `hours` UTC hours up to the one holding `end`,
+    oldest first (None: an hour without data). From the hourly rollups."""
+    last = as_utc(end).replace(minute=0, second=0, microsecond=0)
+    first = last - timedelta(hours=hours - 1)
+    a = EntityAttribute
+    series = session.execute(
+        select(a.name, a.id).where(a.entity_id == entity_id, a.name.in_(attributes))
+    ).all()
+    means: dict[str, list[float | None]] = {}
+    for name, series_id in series:
+        found = {h.hour: h.total / h.count for h in hourly(session, series_id, first, last + HOUR)}
+        means[name] = [found.get(first + timedelta(hours=i)) for i in range(hours)]
+    return means
