@@ -14,13 +14,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dothi.accounts import audit
 from dothi.accounts.permissions import Principal
-from dothi.alarms.models import Alarm, AlarmEvent, AlarmRule, AlarmState
+from dothi.alarms.models import Alarm, AlarmEvent, AlarmFeedEntry, AlarmRule, AlarmState
 from dothi.alarms.schemas import SEVERITIES, Severity, rank
 from dothi.config import Settings
 from dothi.core.clock import Clock, as_utc
@@ -31,6 +32,8 @@ from dothi.telemetry.facts import EntityFacts
 
 RULES_ACTOR = "rules"
 """Who makes the automatic transitions, in the history and the audit log."""
+FEED_CHANNEL = "dothi_alarm_feed"
+"""The PostgreSQL NOTIFY channel on which each committed feed entry's id is announced."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class Finding:
 class AlarmChange:
     """One committed transition, for live views and notifications."""
 
+    feed_id: int
     alarm_id: uuid.UUID
     kind: str  # raised, reopened, worse, better, acknowledged, escalated, reminded, cleared
     severity: str
@@ -227,8 +231,9 @@ def _handled(session: Session, actor: Principal, alarm_id: uuid.UUID) -> Alarm:
 def _transition(
     session: Session, alarm: Alarm, kind: str, actor: str, clock: Clock, note: str | None = None
 ) -> AlarmChange:
-    """Write the transition to the alarm's history and the audit log."""
+    """Write the transition to the alarm's history, the audit log and the feed."""
     now = clock.now()
+    note = note[:500] if note else None
     session.add(
         AlarmEvent(
             alarm_id=alarm.id,
@@ -237,7 +242,7 @@ def _transition(
             severity=alarm.severity,
             actor=actor,
             value=alarm.value,
-            note=note[:500] if note else None,
+            note=note,
         )
     )
     audit.record(
@@ -250,7 +255,20 @@ def _transition(
         admin_unit_id=alarm.admin_unit_id,
         detail={"rule": alarm.rule_code, "entity": alarm.entity_id, "severity": alarm.severity},
     )
+    entry = AlarmFeedEntry(  # after the audit entry, under its lock: ids in commit order
+        alarm_id=alarm.id,
+        at=now,
+        kind=kind,
+        severity=alarm.severity,
+        admin_unit_id=alarm.admin_unit_id,
+        document=_snapshot(alarm, actor, note),
+    )
+    session.add(entry)
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":  # sent at commit, to every listener
+        session.execute(select(func.pg_notify(FEED_CHANNEL, str(entry.id))))
     return AlarmChange(
+        entry.id,
         alarm.id,
         kind,
         alarm.severity,
@@ -260,3 +278,25 @@ def _transition(
         alarm.admin_unit_id,
         now,
     )
+
+
+def _snapshot(alarm: Alarm, actor: str, note: str | None) -> dict[str, Any]:
+    """The alarm after a transition, as JSON for the feed (no personal data but usernames)."""
+    return {
+        "alarm": str(alarm.id),
+        "rule": alarm.rule_code,
+        "rule_name": alarm.rule_name,
+        "entity": alarm.entity_id,
+        "entity_type": alarm.entity_type,
+        "ward": str(alarm.admin_unit_id) if alarm.admin_unit_id else None,
+        "lon": alarm.lon,
+        "lat": alarm.lat,
+        "severity": alarm.severity,
+        "state": alarm.state,
+        "value": alarm.value,
+        "reason": alarm.reason,
+        "raised_at": as_utc(alarm.raised_at).isoformat(),
+        "escalation_level": alarm.escalation_level,
+        "actor": actor,
+        "note": note,
+    }

@@ -17,7 +17,7 @@ from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dothi.core.ids import new_id
-from dothi.db.base import Base
+from dothi.db.base import Base, BigKey
 
 
 class AlarmState(StrEnum):
@@ -110,3 +110,26 @@ class AlarmEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     value: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class AlarmFeedEntry(Base):
+    """A transition as the live feed and the notifier read it, in the order it committed.
+
+    Written in the transaction of the transition, after its audit entry, whose lock
+    serialises writers on PostgreSQL: ids are taken in commit order, so a reader that
+    remembers the last id it saw (SSE's Last-Event-ID, the notifier) never skips one.
+    """
+
+    __tablename__ = "alarm_feed"
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    alarm_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("alarms.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10))
+    admin_unit_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # The alarm as it was after the transition: rule, entity, place, state, value, reason,
+    # escalation, and who made the transition with their note.
+    document: Mapped[dict[str, Any]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -38,6 +38,9 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
 
+
+BigKey = BigInteger().with_variant(Integer(), "sqlite")
+"""A 64-bit key on PostgreSQL; INTEGER on SQLite, where only that is an alias of the rowid."""
 
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 """A JSON document column: JSONB on PostgreSQL, JSON text on SQLite."""

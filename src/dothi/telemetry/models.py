@@ -16,11 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Float,
     ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -28,10 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dothi.core.ids import new_id
-from dothi.db.base import Base
+from dothi.db.base import Base, BigKey
 
-SeriesKey = BigInteger().with_variant(Integer(), "sqlite")
-"""64-bit on PostgreSQL; INTEGER on SQLite, where only that is an alias of the rowid."""
+SeriesKey = BigKey
+"""The key of a series (an observed attribute): small, in the biggest table's every row."""
 
 TEXT_VALUE = 200
 """Longest text value of an observation (a status word, not a document)."""

@@ -1,4 +1,5 @@
-"""Alarms: rules, what each rule remembers about each entity, alarms and their history.
+"""Alarms: rules, what each rule remembers about each entity, alarms, their history and the
+feed of transitions.
 
 Revision ID: 0006_alarms
 Revises: 0005_rollup_marks
@@ -112,8 +113,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_alarm_events"),
     )
     op.create_index("ix_alarm_events_alarm_id", "alarm_events", ["alarm_id"])
+    op.create_table(
+        "alarm_feed",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("alarm_id", sa.Uuid(), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("severity", sa.String(10), nullable=False),
+        sa.Column("admin_unit_id", sa.Uuid(), nullable=True),
+        sa.Column("document", JSONDoc, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alarm_id"], ["alarms.id"], name="fk_alarm_feed_alarm_id_alarms", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_alarm_feed"),
+    )
+    for column in ("alarm_id", "at", "admin_unit_id"):
+        op.create_index(f"ix_alarm_feed_{column}", "alarm_feed", [column])
 
 
 def downgrade() -> None:
-    for table in ("alarm_events", "alarms", "alarm_rule_memories", "alarm_rules"):
+    for table in ("alarm_feed", "alarm_events", "alarms", "alarm_rule_memories", "alarm_rules"):
         op.drop_table(table)
