@@ -45,7 +45,7 @@ from dothi.alarms.rules import (
     silent,
 )
 from dothi.alarms.schemas import CompositeRule, Condition, NoDataRule, SampledRule
-from dothi.core.clock import Clock, local_date
+from dothi.core.clock import Clock, as_utc, local_date
 from dothi.core.events import EventBus
 from dothi.db.engine import Database
 from dothi.telemetry.facts import (
@@ -63,6 +63,8 @@ from dothi.telemetry.messages import OBSERVATIONS_STORED, ObservationsStored
 log = structlog.get_logger(__name__)
 
 SAMPLED = ("threshold", "state", "rate", "stuck")
+AQI_EVERY = timedelta(minutes=5)
+"""How often a station's VN_AQI is judged at most: an hourly index moves slowly."""
 """Kinds judged on the values an ingest batch brings."""
 
 
@@ -87,6 +89,7 @@ def judge_changes(
     zone: str,
 ) -> list[AlarmChange]:
     """Judge the sampled rules on the attributes of the entities a batch changed."""
+    now = clock.now()
     facts = entity_facts(session, list(changes))
     found = _composites(session, facts, changes, policy, clock, zone)
     watches = _watches(session, facts, changes, clock, zone)
@@ -101,14 +104,23 @@ def judge_changes(
             )
         )
     }
+    # VN_AQI is an hourly index: judged again only once it may have moved.
+    watches = [
+        w for w in watches if not _on_aqi(w) or _due(memories.get((w.rule.id, w.entity.id)), now)
+    ]
     held = _open_alarms(session, [w.key for w in watches])
     latest = latest_values(session, facts.keys(), {w.definition.attribute for w in watches})
+    indices = _vn_aqi(session, [w.entity for w in watches if _on_aqi(w)], now)
     for watch in watches:
         memory = memories.get((watch.rule.id, watch.entity.id))
         state = RuleState.from_json(memory.state) if memory else RuleState()
-        samples = _samples(session, watch, latest, clock.now())
-        state, verdict = evaluate(watch.definition, state, samples, clock.now())
-        _remember(session, memory, watch, state, clock.now())
+        samples = (
+            indices.get(watch.entity.id, [])
+            if _on_aqi(watch)
+            else _samples(session, watch, latest, now)
+        )
+        state, verdict = evaluate(watch.definition, state, samples, now)
+        _remember(session, memory, watch, state, now)
         found += _apply(session, watch.rule, watch.entity, verdict, held, policy, clock)
     return found
 
@@ -232,16 +244,23 @@ def _open_alarms(session: Session, keys: Collection[str]) -> dict[str, Alarm]:
     return {alarm.open_key: alarm for alarm in alarms if alarm.open_key is not None}
 
 
+def _on_aqi(watch: _Watch) -> bool:
+    return watch.definition.attribute == aqi.ATTRIBUTE
+
+
+def _due(memory: RuleMemory | None, now: datetime) -> bool:
+    """Whether a station's VN_AQI is to be judged again (every `AQI_EVERY` at most)."""
+    return memory is None or as_utc(memory.evaluated_at) <= now - AQI_EVERY
+
+
 def _samples(
     session: Session,
     watch: _Watch,
     latest: Mapping[tuple[str, str], tuple[datetime, Value]],
     now: datetime,
 ) -> list[Sample]:
-    """The values the rule judges: the latest, or its history window; VN_AQI computed."""
+    """The values the rule judges: the latest, or its history window."""
     attribute, entity = watch.definition.attribute, watch.entity
-    if attribute == aqi.ATTRIBUTE:
-        return _vn_aqi(session, entity, latest, now)
     window = history_needed(watch.definition)
     newest = latest.get((entity.id, attribute))
     if not window or newest is None:
@@ -251,17 +270,19 @@ def _samples(
 
 
 def _vn_aqi(
-    session: Session,
-    entity: EntityFacts,
-    latest: Mapping[tuple[str, str], tuple[datetime, Value]],
-    now: datetime,
-) -> list[Sample]:
-    """The station's VN_AQI at its newest pollutant reading (none without PM2.5 or PM10)."""
-    times = [latest[entity.id, p][0] for p in aqi.POLLUTANTS if (entity.id, p) in latest]
-    at = max(times, default=now)
-    means = hourly_means(session, entity.id, aqi.POLLUTANTS, at, aqi.NOWCAST_HOURS)
-    index = aqi.vn_aqi(means)
-    return [] if index is None else [Sample(at, float(index.value))]
+    session: Session, stations: Sequence[EntityFacts], now: datetime
+) -> dict[str, list[Sample]]:
+    """Each station's VN_AQI now, from the last 12 hours (none without PM2.5 or PM10)."""
+    if not stations:
+        return {}
+    ids = {station.id for station in stations}
+    means = hourly_means(session, ids, aqi.POLLUTANTS, now, aqi.NOWCAST_HOURS)
+    indices = {station_id: aqi.vn_aqi(means.get(station_id, {})) for station_id in ids}
+    return {
+        station_id: [Sample(now, float(index.value))]
+        for station_id, index in indices.items()
+        if index is not None
+    }
 
 
 def _remember(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dothi.core.clock import as_utc
 from dothi.telemetry.models import Entity, EntityAttribute, Observation
-from dothi.telemetry.rollups import HOUR, hourly
+from dothi.telemetry.rollups import HOUR, hourly_many
 
 Value = float | str | None
 
@@ -97,18 +97,24 @@ def last_seen(
 
 
 def hourly_means(
-    session: Session, entity_id: str, attributes: Collection[str], end: datetime, hours: int
-) -> dict[str, list[float | None]]:
-    """Per attribute: its mean in each of the `hours` UTC hours up to the one holding `end`,
-    oldest first (None: an hour without data). From the hourly rollups."""
+    session: Session,
+    entity_ids: Collection[str],
+    attributes: Collection[str],
+    end: datetime,
+    hours: int,
+) -> dict[str, dict[str, list[float | None]]]:
+    """Per entity and attribute: its mean in each of the `hours` UTC hours up to the one
+    holding `end`, oldest first (None: an hour without data). From the hourly rollups."""
     last = as_utc(end).replace(minute=0, second=0, microsecond=0)
     first = last - timedelta(hours=hours - 1)
     a = EntityAttribute
     series = session.execute(
-        select(a.name, a.id).where(a.entity_id == entity_id, a.name.in_(attributes))
+        select(a.id, a.entity_id, a.name).where(a.entity_id.in_(entity_ids), a.name.in_(attributes))
     ).all()
-    means: dict[str, list[float | None]] = {}
-    for name, series_id in series:
-        found = {h.hour: h.total / h.count for h in hourly(session, series_id, first, last + HOUR)}
-        means[name] = [found.get(first + timedelta(hours=i)) for i in range(hours)]
+    found = hourly_many(session, [row.id for row in series], first, last + HOUR)
+    means: dict[str, dict[str, list[float | None]]] = {}
+    for series_id, entity_id, name in series:
+        held = {h.hour: h.total / h.count for h in found.get(series_id, [])}
+        span = (first + timedelta(hours=i) for i in range(hours))
+        means.setdefault(entity_id, {})[name] = [held.get(hour) for hour in span]
     return means

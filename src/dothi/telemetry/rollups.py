@@ -10,6 +10,7 @@ exact whether or not the folding has caught up.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,16 +84,12 @@ def _fold_hour(hour: datetime, postgres: bool) -> Any:
     )
 
 
-def _aggregates(hour: datetime, series_id: int | None = None) -> Select[Any]:
-    """Per attribute (or the one given) with numbers in `hour`: its id, the hour and the
+def _aggregates(hour: datetime, series_ids: Collection[int] | None = None) -> Select[Any]:
+    """Per attribute (or those given) with numbers in `hour`: its id, the hour and the
     rollup's columns."""
     o = Observation
     # Attribute by attribute, an index range in each: never a scan of the observations.
-    one = [
-        o.attribute_id.in_(select(EntityAttribute.id))
-        if series_id is None
-        else o.attribute_id == series_id
-    ]
+    one = [o.attribute_id.in_(select(EntityAttribute.id) if series_ids is None else series_ids)]
     grouped = (
         select(
             o.attribute_id,
@@ -128,31 +125,39 @@ def hourly(
     session: Session, series_id: int, start: datetime | None, end: datetime | None
 ) -> list[Hour]:
     """The hours of an attribute in [start, end) that hold numbers, oldest first."""
+    return hourly_many(session, [series_id], start, end).get(series_id, [])
+
+
+def hourly_many(
+    session: Session, series_ids: Collection[int], start: datetime | None, end: datetime | None
+) -> dict[int, list[Hour]]:
+    """`hourly` for many attributes at once: a query for the rollups, one for the marks, one
+    per marked hour."""
     r = HourlyRollup
     held = session.execute(
-        select(r.hour, r.count, r.total, r.minimum, r.maximum, r.last, r.last_at).where(
-            r.attribute_id == series_id, *within(r.hour, start, end)
-        )
+        select(
+            r.attribute_id, r.hour, r.count, r.total, r.minimum, r.maximum, r.last, r.last_at
+        ).where(r.attribute_id.in_(series_ids), *within(r.hour, start, end))
     )
-    hours = {as_utc(row[0]): Hour(as_utc(row[0]), *row[1:]) for row in held}
+    hours: dict[int, dict[datetime, Hour]] = {}
+    for series_id, hour, count, total, minimum, maximum, last, last_at in held:
+        at = as_utc(hour)
+        hours.setdefault(series_id, {})[at] = Hour(
+            at, count, total, minimum, maximum, last, last_at
+        )
     marked = session.scalars(
         select(RollupMark.hour).distinct().where(*within(RollupMark.hour, start, end))
     )
     for hour in map(as_utc, marked):
-        hours.pop(hour, None)
-        fresh = _aggregate(session, series_id, hour)
-        if fresh is not None:
-            hours[hour] = fresh
-    return [hours[hour] for hour in sorted(hours)]
-
-
-def _aggregate(session: Session, series_id: int, hour: datetime) -> Hour | None:
-    """One hour of one attribute straight from its observations (None: no numbers)."""
-    found = session.execute(_aggregates(hour, series_id)).first()
-    if found is None:
-        return None
-    _, _, count, total, minimum, maximum, last, last_at = found
-    return Hour(hour, count, total, minimum, maximum, last, as_utc(last_at))
+        for found in hours.values():
+            found.pop(hour, None)
+        for series_id, _, count, total, minimum, maximum, last, last_at in session.execute(
+            _aggregates(hour, series_ids)
+        ):
+            hours.setdefault(series_id, {})[hour] = Hour(
+                hour, count, total, minimum, maximum, last, as_utc(last_at)
+            )
+    return {series_id: [found[h] for h in sorted(found)] for series_id, found in hours.items()}
 
 
 def within(column: Any, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
