@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dothi.cli import admin, run, simulate, telemetry
+from dothi.cli import admin, alarms, run, simulate, telemetry
 from dothi.cli.common import console
 from dothi.errors import DothiError
 
@@ -23,6 +23,7 @@ app.add_typer(admin.audit_app, name="audit")
 app.add_typer(admin.orgunits_app, name="orgunits")
 app.add_typer(telemetry.worker_app, name="worker")
 app.add_typer(telemetry.mqtt_app, name="mqtt")
+app.add_typer(alarms.rules_app, name="rules")
 
 
 def main() -> None:
