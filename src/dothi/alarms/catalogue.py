@@ -115,14 +115,22 @@ def ensure_rules(
 
 
 def ward_ids(session: Session, rule: RuleDefinition, day: date) -> set[uuid.UUID] | None:
-    """The wards a rule watches (None: all of them); InvalidInput naming an unknown code."""
+    """The wards a rule watches today (None: all of them).
+
+    A code that names no ward today (merged in a reform since) watches nothing.
+    """
     if ALL_WARDS in rule.wards:
         return None
-    found = unit_ids_by_code(session, set(rule.wards), day)
-    unknown = sorted(set(rule.wards) - set(found))
+    return set(unit_ids_by_code(session, set(rule.wards), day).values())
+
+
+def _check_wards(session: Session, rule: RuleDefinition, day: date) -> None:
+    """InvalidInput naming the rule's ward codes that name no ward today."""
+    if ALL_WARDS in rule.wards:
+        return
+    unknown = sorted(set(rule.wards) - set(unit_ids_by_code(session, set(rule.wards), day)))
     if unknown:
         raise InvalidInput(f"Rule {rule.code!r}: wards: no ward has the code {', '.join(unknown)}.")
-    return set(found.values())
 
 
 def _store(
@@ -134,7 +142,7 @@ def _store(
     zone: str,
 ) -> AlarmRule:
     now = clock.now()
-    ward_ids(session, rule, local_date(now, zone))
+    _check_wards(session, rule, local_date(now, zone))
     stored = held or AlarmRule(code=rule.code, created_by=actor.username[:64], created_at=now)
     stored.kind, stored.entity_type = rule.kind, rule.entity_type
     stored.definition, stored.enabled, stored.modified_at = document(rule), rule.enabled, now
