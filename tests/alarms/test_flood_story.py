@@ -18,7 +18,7 @@ from sqlalchemy import select
 from dothi.accounts.audit import list_entries
 from dothi.accounts.permissions import SYSTEM, Principal, Role
 from dothi.accounts.schemas import AuditQuery
-from dothi.alarms import lifecycle
+from dothi.alarms import catalogue, lifecycle
 from dothi.alarms.catalogue import ensure_rules
 from dothi.alarms.engine import AlarmEngine
 from dothi.alarms.io import default_rules
@@ -180,3 +180,20 @@ def test_a_ward_officer_cannot_acknowledge_another_wards_alarm(demo_db: Database
     with demo_db.write() as session, pytest.raises(Forbidden):
         lifecycle.acknowledge(session, elsewhere, alarm.id, None, story.clock)
     assert story.alarm().state == "active"
+
+
+def test_changing_or_deleting_a_rule_clears_its_open_alarms(demo_db: Database) -> None:
+    story = Story(demo_db)
+    assert story.water(0.4) == ["raised"]
+    with demo_db.write() as session:
+        rule = catalogue.definition(catalogue.get_rule(session, SYSTEM, "flood-level"))
+        catalogue.replace_rule(session, SYSTEM, "flood-level", rule, story.clock, ZONE)
+    changed = story.alarm()
+    assert (changed.state, changed.cleared_by) == ("cleared", "system")
+    assert story.water(0.41) == ["raised"]  # judged afresh: a new alarm (not a flap)
+    with demo_db.write() as session:
+        catalogue.delete_rule(session, SYSTEM, "flood-level", story.clock)
+    with demo_db.read() as session:
+        alarms = session.scalars(select(Alarm).order_by(Alarm.raised_at)).all()
+    assert [a.state for a in alarms] == ["cleared", "cleared"]
+    assert alarms[1].rule_id is None and alarms[1].rule_code == "flood-level"  # kept

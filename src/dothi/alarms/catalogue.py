@@ -14,12 +14,13 @@ from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from dothi.accounts import audit
 from dothi.accounts.permissions import Principal
-from dothi.alarms.models import AlarmRule
+from dothi.alarms.lifecycle import clear
+from dothi.alarms.models import Alarm, AlarmRule, RuleMemory
 from dothi.alarms.schemas import ALL_WARDS, RuleDefinition, parse_rule
 from dothi.core.clock import Clock, local_date
 from dothi.errors import Conflict, InvalidInput, NotFound
@@ -79,9 +80,10 @@ def replace_rule(
 
 
 def delete_rule(session: Session, actor: Principal, code: str, clock: Clock) -> None:
-    """Remove a rule; its alarms stay, with the rule's code and name."""
+    """Remove a rule; its open alarms are cleared and stay in the record with its code."""
     actor.require("alarms:manage")
     held = _rule(session, code)
+    _retire(session, actor, held, "rule deleted", clock)
     session.delete(held)
     _audit(session, actor, clock, "alarm_rule.deleted", held.id, code)
 
@@ -143,6 +145,8 @@ def _store(
 ) -> AlarmRule:
     now = clock.now()
     _check_wards(session, rule, local_date(now, zone))
+    if held is not None:  # judged afresh under its new definition
+        _retire(session, actor, held, "rule changed", clock)
     stored = held or AlarmRule(code=rule.code, created_by=actor.username[:64], created_at=now)
     stored.kind, stored.entity_type = rule.kind, rule.entity_type
     stored.definition, stored.enabled, stored.modified_at = document(rule), rule.enabled, now
@@ -152,6 +156,15 @@ def _store(
     action = "alarm_rule.created" if held is None else "alarm_rule.replaced"
     _audit(session, actor, clock, action, stored.id, rule.code)
     return stored
+
+
+def _retire(session: Session, actor: Principal, rule: AlarmRule, note: str, clock: Clock) -> None:
+    """Clear the rule's open alarms and forget what it remembered about entities."""
+    for alarm in session.scalars(
+        select(Alarm).where(Alarm.rule_id == rule.id, Alarm.open_key.is_not(None))
+    ):
+        clear(session, alarm, actor.username[:64], note, clock)
+    session.execute(delete(RuleMemory).where(RuleMemory.rule_id == rule.id))
 
 
 def _rule(session: Session, code: str) -> AlarmRule:
