@@ -21,7 +21,8 @@ def test_search_ignores_case_and_diacritics_and_follows_edits(
     pothole = submit(demo_db, district, clock, description="Ổ GÀ sâu trước chợ Phú Nhuận")
     tree = submit(demo_db, district, clock, "cay-xanh", address="12 đường Đặng Văn Ngữ")
     code = pothole.tracking_code
-    assert _found(demo_db, "o ga") == [code] == _found(demo_db, "ổ gà  CHỢ")
+    # Words with an "o", which no tracking code holds: a random code cannot match them.
+    assert _found(demo_db, "o ga truoc") == [code] == _found(demo_db, "ổ gà  CHỢ")
     assert _found(demo_db, "dang van ngu") == [tree.tracking_code]
     assert _found(demo_db, "cay xanh") == [tree.tracking_code]  # the category's name
     assert _found(demo_db, code.lower()) == [code]
@@ -31,5 +32,5 @@ def test_search_ignores_case_and_diacritics_and_follows_edits(
         moderation.edit_text(session, operator, clock, code, "Hố sâu trên vỉa hè", "Sửa chữ")
         change = Recategorise(category="giao-thong", reason="Mặt đường")
         workflow.recategorise(session, actor(demo_db, "officer.p9"), POLICY, clock, code, change)
-    assert _found(demo_db, "o ga") == []
+    assert _found(demo_db, "o ga truoc") == []
     assert _found(demo_db, "ho sau") == [code] == _found(demo_db, "giao thong")

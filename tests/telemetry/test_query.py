@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from dothi.core.geo import distance_m
 from dothi.errors import InvalidInput
-from dothi.telemetry.query import haversine, parse_near, parse_q
+from dothi.telemetry.query import parse_near, parse_q
 
 STATION = {
     "id": "urn:ngsi-ld:AirQualityObserved:pn-1",
@@ -60,7 +61,7 @@ def test_near_keeps_what_is_within_the_distance() -> None:
     assert near.holds(106.685, 10.80)  # about 550 m east
     assert not near.holds(106.70, 10.80)  # about 2.2 km east
     assert not near.holds(None, None)
-    assert 540 < haversine(106.68, 10.80, 106.685, 10.80) < 560
+    assert 540 < distance_m(106.68, 10.80, 106.685, 10.80) < 560
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,15 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import update
 
 from dothi.accounts.permissions import SYSTEM
 from dothi.config import Settings
 from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
 from dothi.reports import service, workflow
+from dothi.reports.models import Category
+from dothi.reports.routing import set_route
 from dothi.web.app import create_app
 from dothi.web.standards.open311_xml import xml_document
 from tests.reports.helpers import EMAIL, PHONE, START, District, actor, build_district
@@ -122,6 +125,25 @@ def test_a_client_posts_in_json_and_finds_it_in_the_list(
     by_id = http.get(f"{V2}/requests.json", params={"service_request_id": request_id}).json()
     assert len(by_id) == 1
     assert http.get(f"{V2}/requests.json", params={"status": "closed"}).json() == []
+
+
+def test_a_post_after_an_administrators_change_follows_the_change(
+    http: TestClient, demo_db: Database, district: District
+) -> None:
+    def agency() -> str:
+        posted = http.post(f"{V2}/requests.json", data=_form(district, "trat-tu-do-thi"))
+        assert posted.status_code == 201, posted.text
+        [request] = http.get(f"{V2}/requests/{posted.json()[0]['service_request_id']}.json").json()
+        return str(request["agency_responsible"])
+
+    assert agency() == "Ủy ban nhân dân Phường 9"
+    with demo_db.write() as session:
+        set_route(session, SYSTEM, "trat-tu-do-thi", district.units["phong-qldt"])
+    assert agency() == "Phòng Quản lý đô thị"
+    with demo_db.write() as session:
+        session.execute(update(Category).values(active=False))
+    refused = http.post(f"{V2}/requests.json", data=_form(district, "trat-tu-do-thi"))
+    assert refused.status_code == 400 and "No such category" in refused.json()[0]["description"]
 
 
 @pytest.mark.parametrize(

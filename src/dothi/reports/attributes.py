@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from dothi.errors import InvalidInput
-from dothi.reports.models import Category
 from dothi.reports.schemas import AttributeDef
 
 Answer = str | list[str]
 
 
-def definitions(category: Category) -> list[AttributeDef]:
+class Questioned(Protocol):
+    """A category as far as its questions go: a stored one or its copy in memory."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def attributes(self) -> Sequence[Mapping[str, Any]]: ...
+
+
+def definitions(category: Questioned) -> list[AttributeDef]:
     """The attribute definitions of a category, in their order."""
     try:
         found = [AttributeDef.model_validate(item) for item in category.attributes]
@@ -42,7 +52,7 @@ def _check(definition: AttributeDef, answer: Answer) -> Answer:
     return values[0]
 
 
-def check_attributes(category: Category, answers: Mapping[str, Answer]) -> dict[str, Answer]:
+def check_attributes(category: Questioned, answers: Mapping[str, Answer]) -> dict[str, Answer]:
     """The answers, checked: known codes, required ones present, values of the right type."""
     known = {definition.code: definition for definition in definitions(category)}
     if unknown := sorted(answers.keys() - known.keys()):

@@ -51,6 +51,53 @@ class Target:
     name: str
 
 
+def _upwards(path: str | None) -> list[uuid.UUID]:
+    """The unit of a materialized path and the units above it, deepest first."""
+    return [uuid.UUID(part) for part in reversed((path or "").strip("/").split("/")) if part]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingTable:
+    """Routing rules by (category, place or None: anywhere), and active organisational units
+    by (kind, place): all of them, or the part one report needs."""
+
+    rules: Mapping[tuple[uuid.UUID, uuid.UUID | None], Target]
+    local: Mapping[tuple[str, uuid.UUID], Target]
+
+    def target(self, category_id: uuid.UUID, unit_kind: str, path: str | None) -> Target | None:
+        """The unit for a report of the category placed at `path` (see the module)."""
+        places = _upwards(path)
+        for place in [*places, None]:
+            if (category_id, place) in self.rules:
+                return self.rules[category_id, place]
+        return next(
+            (self.local[unit_kind, p] for p in places if (unit_kind, p) in self.local), None
+        )
+
+
+def routing_table(
+    session: Session, category: Category | None = None, places: Collection[uuid.UUID] = ()
+) -> RoutingTable:
+    """The rules and local units of every category and place, or of `category` in `places`."""
+    rules = (
+        select(Route.category_id, Route.admin_unit_id, OrgUnit.id, OrgUnit.name)
+        .join(OrgUnit, OrgUnit.id == Route.org_unit_id)
+        .where(OrgUnit.active)
+    )
+    local = (
+        select(OrgUnit.kind, OrgUnit.admin_unit_id, OrgUnit.id, OrgUnit.name)
+        .where(OrgUnit.active, OrgUnit.admin_unit_id.is_not(None))
+        .order_by(OrgUnit.code.desc())  # several of a kind in one place: the first code wins
+    )
+    if category is not None:
+        rules = rules.where(Route.category_id == category.id)
+        local = local.where(OrgUnit.kind == category.unit_kind, OrgUnit.admin_unit_id.in_(places))
+    return RoutingTable(
+        {(cat, place): Target(unit, name) for cat, place, unit, name in session.execute(rules)},
+        {(kind, place): Target(unit, name) for kind, place, unit, name in session.execute(local)},
+    )
+
+
 def route(
     session: Session,
     category: Category,
@@ -61,34 +108,8 @@ def route(
     (whose materialized `path` saves a query when the caller knows it)."""
     if admin_unit_id is not None and path is None:
         path = unit_paths(session, [admin_unit_id]).get(admin_unit_id)
-    # The unit and the units above it, deepest first (ids read from its path).
-    places = [uuid.UUID(part) for part in reversed((path or "").strip("/").split("/")) if part]
-    rules = {
-        place: Target(unit_id, name)
-        for place, unit_id, name in session.execute(
-            select(Route.admin_unit_id, OrgUnit.id, OrgUnit.name)
-            .join(OrgUnit, OrgUnit.id == Route.org_unit_id)
-            .where(Route.category_id == category.id, OrgUnit.active)
-        )
-    }
-    for place in [*places, None]:
-        if place in rules:
-            return rules[place]
-    if not places:
-        return None
-    local = {
-        place: Target(unit_id, name)
-        for place, unit_id, name in session.execute(
-            select(OrgUnit.admin_unit_id, OrgUnit.id, OrgUnit.name)
-            .where(
-                OrgUnit.kind == category.unit_kind,
-                OrgUnit.active,
-                OrgUnit.admin_unit_id.in_(places),
-            )
-            .order_by(OrgUnit.code.desc())  # several of a kind in one place: the first code wins
-        )
-    }
-    return next((local[place] for place in places if place in local), None)
+    table = routing_table(session, category, _upwards(path))
+    return table.target(category.id, category.unit_kind, path)
 
 
 def set_route(

@@ -13,10 +13,10 @@ import math
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, insert, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, insert, or_, select
 from sqlalchemy.orm import Session
 
 from dothi.accounts import audit
@@ -25,16 +25,16 @@ from dothi.accounts.permissions import Principal
 from dothi.accounts.schemas import Page
 from dothi.accounts.units import in_scope, within_unit
 from dothi.core.clock import Clock, local_date
+from dothi.core.geo import EARTH_RADIUS_M, distance_m
 from dothi.core.ids import new_id, random_secret
 from dothi.core.text import fold
 from dothi.errors import Forbidden, InvalidInput, NotFound
-from dothi.places.lookup import UnitRef, place_index
-from dothi.places.service import unit_ids_by_code, unit_paths
+from dothi.places.service import unit_paths
 from dothi.reports.attributes import check_attributes
-from dothi.reports.catalogue import SUBMITTED, category_by_code
+from dothi.reports.catalogue import SUBMITTED
 from dothi.reports.models import Category, Follower, Report, ReportUpdate, State, StateKind
+from dothi.reports.placing import PlacingData, fresh_placing_data, placing_data
 from dothi.reports.policy import ReportPolicy
-from dothi.reports.routing import route
 from dothi.reports.schemas import (
     OfficerQuery,
     PublicQuery,
@@ -48,7 +48,6 @@ from dothi.reports.views import detail_views, public_views
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 CODE_LENGTH = 8
-EARTH_RADIUS_M = 6_371_000
 NEARBY_M = 50.0
 
 
@@ -58,8 +57,14 @@ def token_digest(token: str) -> str:
 
 
 def _tracking_code() -> str:
-    """A random code: 32⁸ ≈ 10¹² of them, so a clash is left to the unique constraint."""
-    return "PA" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """A random code: 32⁸ ≈ 10¹² of them, so a clash is left to the unique constraint.
+
+    One read of the system's randomness, not one per character: each read lets go of
+    the interpreter lock. 32 divides 256, so every character is equally likely.
+    """
+    return "PA" + "".join(
+        CODE_ALPHABET[byte % len(CODE_ALPHABET)] for byte in secrets.token_bytes(CODE_LENGTH)
+    )
 
 
 def search_text(code: str, category_name: str, description: str, address: str | None) -> str:
@@ -74,21 +79,6 @@ def reindex(session: Session, report: Report) -> None:
     report.search_text = search_text(
         report.tracking_code, category.name, report.description, report.address
     )
-
-
-def place_of_point(
-    session: Session, policy: ReportPolicy, lon: float, lat: float, now: datetime
-) -> UnitRef:
-    """The deepest administrative unit of the served tree covering the point."""
-    day = local_date(now, policy.calendar.zone.key)
-    root_path = "/"
-    if policy.root_unit is not None:
-        root = unit_ids_by_code(session, [policy.root_unit], day).get(policy.root_unit)
-        root_path = unit_paths(session, [root]).get(root, "/") if root else "/"
-    unit = place_index(session).locate((lon, lat), day, root_path)
-    if unit is None:
-        raise InvalidInput("This place is outside the area served.")
-    return unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +99,34 @@ class Placement:
 def place_report(
     session: Session, policy: ReportPolicy, data: ReportIn, now: datetime
 ) -> Placement:
-    """Check the category and answers, place the point in its ward, route it: reads only."""
-    try:
-        category = category_by_code(session, data.category)
-    except NotFound as exc:
-        raise InvalidInput(exc.message) from exc
+    """Check the category and answers, place the point in its ward, route it: reads only,
+    and mostly from memory (`placing`)."""
+    return placement(placing_data(session, policy.root_unit, _day(policy, now)), data)
+
+
+def place_from_memory(
+    engine: Engine, policy: ReportPolicy, data: ReportIn, now: datetime
+) -> Placement | None:
+    """`place_report` without the database, when what it reads is fresh in memory (None
+    when it is not): no worker thread needed."""
+    known = fresh_placing_data(engine, policy.root_unit, _day(policy, now))
+    return None if known is None else placement(known, data)
+
+
+def _day(policy: ReportPolicy, now: datetime) -> date:
+    return local_date(now, policy.calendar.zone.key)
+
+
+def placement(known: PlacingData, data: ReportIn) -> Placement:
+    """Where a report goes, worked out from what placing reads (see `place_report`)."""
+    category = known.categories.get(data.category)
+    if category is None:
+        raise InvalidInput(f"No such category: {data.category}.")
     attributes = check_attributes(category, data.attributes)
-    ward = place_of_point(session, policy, data.lon, data.lat, now)
-    target = route(session, category, ward.id, ward.path)
+    ward = known.places.locate((data.lon, data.lat), known.day, known.root_path)
+    if ward is None:
+        raise InvalidInput("This place is outside the area served.")
+    target = known.routing.target(category.id, category.unit_kind, ward.path)
     hours = category.urgent_hours if data.urgency == "urgent" else category.normal_hours
     return Placement(
         category.id,
@@ -142,13 +152,20 @@ def submit_report(
     """Place, route and store a new report; the receipt carries the reporter's secret once."""
     now = clock.now()
     placed = place_report(session, policy, data, now)
-    return store_report(
-        session, policy, placed, data, now, submitted_by=submitted_by, source=source
-    )
+    new = new_report(policy, placed, data, now, submitted_by=submitted_by, source=source)
+    return insert_report(session, new)
 
 
-def store_report(
-    session: Session,
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    """The rows of a placed report and its first history entry, and the receipt to give."""
+
+    report: dict[str, Any]
+    first_update: dict[str, Any]
+    receipt: Receipt
+
+
+def new_report(
     policy: ReportPolicy,
     placed: Placement,
     data: ReportIn,
@@ -156,12 +173,9 @@ def store_report(
     *,
     submitted_by: str,
     source: str,
-) -> Receipt:
-    """Write a placed report and its first history row: two inserts, the only writes.
-
-    Callers that can place the report in a reading session first keep the
-    single writer (SQLite) busy only for these.
-    """
+) -> NewReport:
+    """Everything stored of a new report, worked out without the database (codes,
+    deadlines, search text): the writer is then held for the inserts only."""
     token = random_secret(24)
     code = _tracking_code()
     report = {
@@ -195,26 +209,34 @@ def store_report(
         ),
         "due_at": policy.calendar.add(now, placed.hours),
     }
-    # Core inserts: the unit of work costs more than the rest of a submission.
-    session.execute(insert(Report), [report])
-    first = {"id": new_id(), "report_id": report["id"], "number": 1, "at": now}
-    session.execute(
-        insert(ReportUpdate),
-        [
-            {
-                **first,
-                "actor": submitted_by,
-                "action": "submit",
-                "state": SUBMITTED,
-                "org_unit_id": placed.unit_id,
-                "note": "",
-                "public": True,
-            }
-        ],
-    )
-    return Receipt(
+    first = {
+        "id": new_id(),
+        "report_id": report["id"],
+        "number": 1,
+        "at": now,
+        "actor": submitted_by,
+        "action": "submit",
+        "state": SUBMITTED,
+        "org_unit_id": placed.unit_id,
+        "note": "",
+        "public": True,
+    }
+    receipt = Receipt(
         tracking_code=code, token=token, org_unit_name=placed.unit_name, due_at=report["due_at"]
     )
+    return NewReport(report, first, receipt)
+
+
+def insert_report(session: Session, new: NewReport) -> Receipt:
+    """Write a new report and its first history row: two inserts, the only writes.
+
+    Core inserts on the session's connection: the ORM's bulk path and unit of work cost
+    more than the rest of a submission.
+    """
+    connection = session.connection()
+    connection.execute(insert(Report), new.report)
+    connection.execute(insert(ReportUpdate), new.first_update)
+    return new.receipt
 
 
 def report_by_code(session: Session, code: str) -> Report:
@@ -291,14 +313,6 @@ def nearby(
     ).all()
     close = sorted((distance_m(lon, lat, r.lon, r.lat), r.tracking_code, r) for r in candidates)
     return public_views(session, [r for d, _, r in close if d <= radius_m])
-
-
-def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
 def officer_sight(actor: Principal) -> ColumnElement[bool]:

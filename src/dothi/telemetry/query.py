@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dothi.core.geo import distance_m
 from dothi.errors import InvalidInput
 
 MAX_QUERY = 2000
 MAX_DEPTH = 20
-EARTH_RADIUS = 6_371_008.8  # metres, mean radius
 METRES_PER_DEGREE = 111_320.0
 
 _TOKEN = re.compile(
@@ -307,17 +307,9 @@ class Near:
     def holds(self, lon: float | None, lat: float | None) -> bool:
         if lon is None or lat is None:
             return False
-        distance = haversine(self.lon, self.lat, lon, lat)
+        distance = distance_m(self.lon, self.lat, lon, lat)
         beyond = distance >= self.min_distance
         return beyond and (self.max_distance is None or distance <= self.max_distance)
-
-
-def haversine(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS * math.asin(min(1.0, math.sqrt(a)))
 
 
 _DISTANCE = re.compile(r"^(?P<key>maxDistance|minDistance)==(?P<metres>\d+(?:\.\d+)?)$")
