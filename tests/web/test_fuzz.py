@@ -17,7 +17,10 @@ from tests.web.fuzzing import demo_schema, fuzz
 def test_api_never_answers_500(sqlite_template: Path, tmp_path: Path) -> None:
     """Every operation, valid and invalid input: a 4xx with a message, never a 5xx."""
     with demo_schema(sqlite_template, tmp_path, admin_api_key) as (schema, headers):
-        count, statuses = fuzz(schema, "/", headers, [not_a_server_error], examples=25)
+        # The live stream never ends by itself: tests/web/test_stream.py covers its input.
+        count, statuses = fuzz(
+            schema, "/", headers, [not_a_server_error], examples=25, skip=["/api/v1/stream"]
+        )
     assert count >= 15  # places, users, org units, audit, system
     # The fuzzing reached the routes: both accepted and refused requests were sent.
     assert any(status < 300 for status in statuses)

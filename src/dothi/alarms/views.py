@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dothi.accounts.permissions import Principal, is_root_path
 from dothi.alarms.models import Alarm, AlarmEvent, AlarmState
@@ -43,11 +43,14 @@ def alarms_query(
     return query.order_by(*critical_first, Alarm.raised_at.desc(), Alarm.id)
 
 
-def in_area(actor: Principal) -> ColumnElement[bool]:
-    """Alarms placed in the actor's scope; unplaced ones only for whole-tree scopes."""
-    placed = Alarm.admin_unit_id.in_(units_within(actor.scope_paths))
+def in_area(
+    actor: Principal, place: InstrumentedAttribute[uuid.UUID | None] = Alarm.admin_unit_id
+) -> ColumnElement[bool]:
+    """Rows whose `place` (an alarm's ward by default) is in the actor's scope; unplaced
+    ones only for whole-tree scopes."""
+    placed = place.in_(units_within(actor.scope_paths))
     if any(is_root_path(path) for path in actor.scope_paths):
-        return or_(placed, Alarm.admin_unit_id.is_(None))
+        return or_(placed, place.is_(None))
     return and_(placed)
 
 

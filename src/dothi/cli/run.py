@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import signal
+import threading
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -28,8 +29,11 @@ from dothi.places.datasets import load_bundled
 from dothi.reports.bundled import load_bundled as load_report_catalogue
 from dothi.simulator.run import Background
 from dothi.web.app import create_app
+from dothi.workers.notifier import AlarmNotifying, run_notifier
 
 DEMO_ROOT = "768"  # Quận Phú Nhuận, the seeds' demo district
+GRACEFUL_SHUTDOWN = 5
+"""Seconds a stopping server waits for open requests; live streams would hold it forever."""
 DEMO_HISTORY = timedelta(days=1)
 """Simulated history written at start-up (in the background): charts have a day to show."""
 
@@ -43,6 +47,7 @@ def _serve(settings: Settings, workers: int = 1) -> None:
             port=settings.port,
             workers=workers,
             access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )
         return
     app = create_app(settings)
@@ -52,6 +57,7 @@ def _serve(settings: Settings, workers: int = 1) -> None:
         host=settings.host,
         port=settings.port,
         access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
 
 
@@ -131,13 +137,31 @@ def demo(
     app = create_app(settings, database=database)
     # The sensors write on the app's bus, so that live views and rules hear of them.
     simulation = Background(database, app.state.bus, settings.timezone, seed, DEMO_HISTORY)
+    # Webhooks and NGSI-LD subscriptions are served in the demo too, as the worker would.
+    notifying = threading.Event()
+    notifier = threading.Thread(
+        target=run_notifier,
+        args=(database, clock, notifying),
+        kwargs={"alarms": AlarmNotifying.from_settings(settings)},
+        name="notifier",
+        daemon=True,
+    )
     console.print(f"dothi demo: http://{settings.host}:{settings.port}/login")
     # uvicorn stops on SIGTERM and then raises it again: exit through `finally`, not at once.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     simulation.start()
+    notifier.start()
     tune_garbage_collector()
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, access_log=False)
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        )
     finally:
+        notifying.set()
         simulation.stop()
+        notifier.join(timeout=30)
         database.dispose()
