@@ -121,6 +121,16 @@ class Settings(BaseSettings):
     alarm_remind_minutes: float = Field(
         10, gt=0, description="Minutes between reminders of an escalated, unacknowledged alarm."
     )
+    smtp_url: str = Field(
+        "",
+        description="SMTP server of alarm e-mails: smtp://host:25, "
+        "smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465; empty: no e-mail.",
+    )
+    smtp_from: str = Field("dothi <canhbao@localhost>", description="From header of alarm e-mails.")
+    cap_sender: str = Field(
+        "dothi@localhost",
+        description="Sender of the CAP 1.2 alerts sent to webhooks (an address or a domain).",
+    )
     map_tiles_url: str = Field(
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="Tile layer of the maps (Leaflet URL template); empty: boundaries only.",

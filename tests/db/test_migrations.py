@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import dothi.accounts.models
+import dothi.alarms.delivery_models
 import dothi.alarms.models
 import dothi.places.models
 import dothi.reports.models
@@ -23,6 +24,7 @@ MODELS = (
     dothi.telemetry.models,
     dothi.reports.models,
     dothi.alarms.models,
+    dothi.alarms.delivery_models,
 )
 """Every module of tables: imported, their tables are in `Base.metadata`."""
 

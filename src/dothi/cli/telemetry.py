@@ -24,7 +24,7 @@ from dothi.core.runtime import tune_garbage_collector
 from dothi.errors import DothiError
 from dothi.telemetry.pipeline import Pipeline
 from dothi.workers.ingest import IngestOptions, IngestWorker
-from dothi.workers.notifier import run_notifier
+from dothi.workers.notifier import AlarmNotifying, run_notifier
 
 worker_app = typer.Typer(help="Long-running workers.", no_args_is_help=True)
 mqtt_app = typer.Typer(help="The MQTT broker for devices.", no_args_is_help=True)
@@ -79,15 +79,16 @@ def worker_ingest(
 def worker_notifier(
     batch: Annotated[int, typer.Option(min=1, max=1000, help="Notifications per round")] = 50,
 ) -> None:
-    """POST NGSI-LD subscription notifications from the outbox, with retries."""
+    """Send NGSI-LD subscription and alarm notifications from their outboxes, with retries."""
     settings = Settings()
     configure_logging(settings.log_json)
+    alarms = AlarmNotifying.from_settings(settings)
     database = open_database(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        run_notifier(database, SystemClock(), stop, batch=batch)
+        run_notifier(database, SystemClock(), stop, batch=batch, alarms=alarms)
     finally:
         database.dispose()
 

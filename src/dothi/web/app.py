@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from dothi import __version__
 from dothi.accounts.throttle import LoginThrottle
 from dothi.alarms.engine import AlarmEngine
+from dothi.alarms.feed import FeedWaiter, watching
 from dothi.alarms.lifecycle import Policy
 from dothi.config import Settings
 from dothi.core.clock import Clock, SystemClock
@@ -20,7 +21,16 @@ from dothi.core.events import EventBus
 from dothi.core.runtime import tune_garbage_collector
 from dothi.db.engine import Database
 from dothi.telemetry.pipeline import Pipeline
-from dothi.web.api import alarms, audit, places, system, telemetry, users
+from dothi.web.api import (
+    alarm_webhooks,
+    alarms,
+    audit,
+    places,
+    stream,
+    system,
+    telemetry,
+    users,
+)
 from dothi.web.auth import KeyCache
 from dothi.web.background import fold_rollups_forever, tick_alarms_forever
 from dothi.web.deps import reject_nul
@@ -59,7 +69,8 @@ def create_app(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(fold_rollups_forever, db)
             tasks.start_soon(tick_alarms_forever, app.state.alarms)
-            yield
+            with watching(db, app.state.feed):  # other processes' alarms wake the streams
+                yield
             tasks.cancel_scope.cancel()
         if owns_database:
             db.dispose()
@@ -83,6 +94,8 @@ def create_app(
         db, app.state.bus, app.state.clock, Policy.from_settings(settings), settings.timezone
     )
     app.state.alarms.attach()
+    app.state.feed = FeedWaiter()
+    app.state.feed.attach(app.state.bus)
     app.state.login_throttle = LoginThrottle(app.state.clock)
     app.state.key_cache = KeyCache()
     app.state.write_gate = anyio.Lock() if db.is_sqlite else None
@@ -96,7 +109,7 @@ def create_app(
     install_error_handlers(app, app.state.error_renderers)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for api in (system, places, users, audit, telemetry, alarms):
+    for api in (system, places, users, audit, telemetry, alarms, alarm_webhooks, stream):
         app.include_router(api.router)
     app.include_router(open311.router)
     app.include_router(ngsi_ld.router)
