@@ -179,35 +179,107 @@ def _open(session: Session, finding: Finding, policy: Policy, clock: Clock) -> A
         .order_by(Alarm.cleared_at.desc())
         .limit(1)
     ).first()
-    alarm = recent or Alarm(
-        rule_id=rule.id,
-        rule_code=rule.code,
-        rule_name=str(rule.definition.get("name", rule.code))[:200],
-        entity_id=entity.id,
-        entity_type=entity.type,
+    alarm = recent or _new_alarm(
+        rule.id,
+        rule.code,
+        str(rule.definition.get("name", rule.code)),
+        entity.id,
+        entity.type,
+        now,
+    )
+    alarm.admin_unit_id, alarm.lon, alarm.lat = entity.admin_unit_id, entity.lon, entity.lat
+    alarm.value = finding.value
+    if recent is not None:
+        alarm.flaps += 1
+    else:
+        session.add(alarm)
+    _activate(alarm, finding.severity, finding.reason, open_key(rule.id, entity.id), now, policy)
+    session.flush()  # the open key is taken now, or IntegrityError: another evaluator was first
+    kind = "reopened" if recent is not None else "raised"
+    return _transition(session, alarm, kind, RULES_ACTOR, clock, finding.reason)
+
+
+def _new_alarm(
+    rule_id: uuid.UUID | None,
+    code: str,
+    name: str,
+    entity_id: str,
+    entity_type: str,
+    now: datetime,
+) -> Alarm:
+    return Alarm(
+        rule_id=rule_id,
+        rule_code=code,
+        rule_name=name[:200],
+        entity_id=entity_id,
+        entity_type=entity_type,
         raised_at=now,
         escalation_level=0,
         reminders=0,
         flaps=0,
     )
-    alarm.admin_unit_id, alarm.lon, alarm.lat = entity.admin_unit_id, entity.lon, entity.lat
-    alarm.severity, alarm.value, alarm.reason = (
-        finding.severity,
-        finding.value,
-        finding.reason[:300],
-    )
-    alarm.state, alarm.open_key = AlarmState.ACTIVE, open_key(rule.id, entity.id)
-    alarm.updated_at = now
+
+
+def _activate(
+    alarm: Alarm, severity: str, reason: str, key: str, now: datetime, policy: Policy
+) -> None:
+    """Make the alarm active with its open key, as if nobody had seen it yet."""
+    alarm.severity, alarm.reason = severity, reason[:300]
+    alarm.state, alarm.open_key, alarm.updated_at = AlarmState.ACTIVE, key, now
     alarm.cleared_at = alarm.cleared_by = None
     alarm.acknowledged_at = alarm.acknowledged_by = None
-    if recent is not None:
-        alarm.flaps += 1
-    else:
-        session.add(alarm)
     _start_escalation(alarm, now, policy)
-    session.flush()  # the open key is taken now, or IntegrityError: another evaluator was first
-    kind = "reopened" if recent is not None else "raised"
-    return _transition(session, alarm, kind, RULES_ACTOR, clock, finding.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """A condition another domain found, with no rule behind it (a directive past its
+    deadline): raised and cleared by that domain, handled like every alarm."""
+
+    code: str  # what kind of condition, e.g. directive-overdue
+    name: str
+    entity_id: str  # what it is about, e.g. urn:dothi:Directive:<id>:<unit id>
+    entity_type: str
+    severity: Severity
+    reason: str
+    admin_unit_id: uuid.UUID | None = None
+    lon: float | None = None
+    lat: float | None = None
+
+
+def raise_occurrence(
+    session: Session, occurrence: Occurrence, actor: str, policy: Policy, clock: Clock
+) -> AlarmChange | None:
+    """Open an alarm for the occurrence; None when one is open for it already."""
+    key = f"{occurrence.code}:{occurrence.entity_id}"
+    if session.scalar(select(Alarm.id).where(Alarm.open_key == key)) is not None:
+        return None
+    now = clock.now()
+    alarm = _new_alarm(
+        None,
+        occurrence.code,
+        occurrence.name,
+        occurrence.entity_id,
+        occurrence.entity_type,
+        now,
+    )
+    alarm.admin_unit_id, alarm.lon, alarm.lat = (
+        occurrence.admin_unit_id,
+        occurrence.lon,
+        occurrence.lat,
+    )
+    session.add(alarm)
+    _activate(alarm, occurrence.severity, occurrence.reason, key, now, policy)
+    session.flush()
+    return _transition(session, alarm, "raised", actor, clock, occurrence.reason)
+
+
+def clear_occurrence(
+    session: Session, code: str, entity_id: str, actor: str, note: str, clock: Clock
+) -> AlarmChange | None:
+    """Clear the open alarm of an occurrence (the condition ended); None if none is open."""
+    alarm = session.scalar(select(Alarm).where(Alarm.open_key == f"{code}:{entity_id}"))
+    return None if alarm is None else clear(session, alarm, actor, note, clock)
 
 
 def _start_escalation(alarm: Alarm, now: datetime, policy: Policy) -> None:

@@ -7,13 +7,18 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from dothi.alarms.engine import AlarmEngine
+from dothi.alarms.lifecycle import Policy
+from dothi.core.clock import Clock
 from dothi.db.engine import Database
+from dothi.incidents.timers import tick as tick_incidents
 from dothi.telemetry.rollups import fold_all
 
 FOLD_EVERY = 60.0
 """Seconds between foldings of the hours ingest marked into the hourly rollups."""
 ALARM_TICK = 30.0
 """Seconds between judgements of no-data rules, escalations and reminders."""
+INCIDENT_TICK = 30.0
+"""Seconds between escalations of late SOP steps and directive reminders."""
 
 log = structlog.get_logger(__name__)
 
@@ -43,3 +48,15 @@ async def tick_alarms_forever(engine: AlarmEngine, every: float = ALARM_TICK) ->
             await anyio.to_thread.run_sync(engine.tick)
         except SQLAlchemyError:
             log.exception("judging the timed alarm rules failed; trying again later")
+
+
+async def tick_incidents_forever(
+    database: Database, clock: Clock, policy: Policy, every: float = INCIDENT_TICK
+) -> None:
+    """Escalate late SOP steps and remind or mark overdue directives every `every` seconds."""
+    while True:
+        await anyio.sleep(every)
+        try:
+            await anyio.to_thread.run_sync(tick_incidents, database, clock, policy)
+        except SQLAlchemyError:
+            log.exception("escalating incidents and directives failed; trying again later")

@@ -1,0 +1,1 @@
+"""Incidents, standard operating procedures, directives and the shift log: how the IOC acts."""
