@@ -12,10 +12,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
+from dothi.config import Settings
+from dothi.db.engine import Database
+from dothi.places.datasets import load_bundled
 from tests.conftest import missing_service
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
@@ -30,6 +34,19 @@ def chromium_path() -> str:
             return found
     missing_service("Chromium is not installed (apt-get install chromium)")
     raise AssertionError("unreachable")
+
+
+def offline_district(sqlite_template: Path, folder: Path) -> tuple[Settings, Database]:
+    """A real SQLite file of the demo district (no map tiles: the tests run offline)."""
+    target = folder / "dothi.sqlite3"
+    shutil.copy(sqlite_template, target)
+    settings = Settings(
+        database_url=f"sqlite:///{target}", secret_key="browser-test-key", map_tiles_url=""
+    )
+    database = Database.from_settings(settings)
+    with database.write() as session:
+        load_bundled(session, "phu-nhuan")
+    return settings, database
 
 
 def free_port() -> int:

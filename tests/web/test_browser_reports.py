@@ -4,7 +4,6 @@ public map."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,12 +16,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from dothi.config import Settings
 from dothi.core.clock import FixedClock, SystemClock
-from dothi.db.engine import Database
-from dothi.places.datasets import load_bundled
 from dothi.web.app import create_app
-from tests.browser import chromium_path, live_server
+from tests.browser import chromium_path, live_server, offline_district
 from tests.reports.helpers import PHONE, build_district
 from tests.web.report_pages import jpeg
 
@@ -33,14 +29,7 @@ WAIT_MS = 15_000
 @pytest.fixture
 def base_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
     """The app on a real SQLite file of the demo district, offline (no map tiles)."""
-    target = tmp_path / "dothi.sqlite3"
-    shutil.copy(sqlite_template, target)
-    settings = Settings(
-        database_url=f"sqlite:///{target}", secret_key="browser-test-key", map_tiles_url=""
-    )
-    database = Database.from_settings(settings)
-    with database.write() as session:
-        load_bundled(session, "phu-nhuan")
+    settings, database = offline_district(sqlite_template, tmp_path)
     build_district(database, FixedClock(SystemClock().now()))
     try:
         with live_server(create_app(settings, database=database)) as url:

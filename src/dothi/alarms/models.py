@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dothi.core.ids import new_id
@@ -61,6 +61,7 @@ class Alarm(Base):
     """A condition a rule found on an entity, from raised to cleared."""
 
     __tablename__ = "alarms"
+    __table_args__ = (Index("ix_alarms_admin_unit_id_state", "admin_unit_id", "state"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     rule_id: Mapped[uuid.UUID | None] = mapped_column(

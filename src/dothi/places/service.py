@@ -211,3 +211,15 @@ def root_unit_ids(session: Session, day: date) -> list[uuid.UUID]:
     """The roots of every tree loaded, valid on `day`."""
     query = select(AdminUnit.id).where(AdminUnit.parent_id.is_(None), valid_on(day))
     return list(session.scalars(query))
+
+
+WARD_LEVELS = ("ward", "commune")
+"""The lowest level of the tree, where things are placed and counted."""
+
+
+def wards_within(session: Session, paths: Sequence[str], day: date) -> list[AdminUnit]:
+    """The wards (and communes) inside the subtrees `paths` that exist on `day`, by code."""
+    query = select(AdminUnit).where(
+        AdminUnit.id.in_(units_within(paths)), AdminUnit.level.in_(WARD_LEVELS), valid_on(day)
+    )
+    return list(session.scalars(query.order_by(AdminUnit.code)))

@@ -118,6 +118,7 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         Index("ix_reports_org_unit_id_due_at", "org_unit_id", "due_at"),
+        Index("ix_reports_admin_unit_id_state", "admin_unit_id", "state"),  # open ones per ward
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="point"),
     )
 

@@ -301,11 +301,10 @@ def nearby(
     """
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    open_states = select(State.code).where(State.kind == StateKind.OPEN)
     candidates = session.scalars(
         select(Report).where(
             shown_publicly(),
-            Report.state.in_(open_states),
+            is_open(),
             Report.category_id.in_(select(Category.id).where(Category.code == category)),
             Report.lat.between(lat - dlat, lat + dlat),
             Report.lon.between(lon - dlon, lon + dlon),
@@ -313,6 +312,16 @@ def nearby(
     ).all()
     close = sorted((distance_m(lon, lat, r.lon, r.lat), r.tracking_code, r) for r in candidates)
     return public_views(session, [r for d, _, r in close if d <= radius_m])
+
+
+def is_open() -> ColumnElement[bool]:
+    """SQL: the report is in a state of the open kind (still needs someone)."""
+    return Report.state.in_(select(State.code).where(State.kind == StateKind.OPEN))
+
+
+def late(now: datetime) -> ColumnElement[bool]:
+    """SQL: past its deadline, or not accepted in time (counts for open reports only)."""
+    return or_(Report.due_at < now, and_(Report.accepted_at.is_(None), Report.accept_due_at < now))
 
 
 def officer_sight(actor: Principal) -> ColumnElement[bool]:
@@ -360,16 +369,8 @@ def list_reports(
         where.append(Report.org_unit_id == query.org_unit_id)
     if query.mine:
         where.append(Report.org_unit_id == actor.org_unit_id)
-    open_states = select(State.code).where(State.kind == StateKind.OPEN)
     if query.overdue is not None:
-        late = and_(
-            Report.state.in_(open_states),
-            or_(
-                Report.due_at < now,
-                and_(Report.accepted_at.is_(None), Report.accept_due_at < now),
-            ),
-        )
-        where.append(late if query.overdue else ~late)
+        where.append(is_open() & late(now) if query.overdue else ~(is_open() & late(now)))
     deadline = case(
         (
             and_(Report.accepted_at.is_(None), Report.accept_due_at < Report.due_at),
@@ -383,7 +384,7 @@ def list_reports(
         # Open reports first, by the deadline that comes first (accepting, then solving):
         # the overdue ones lead.
         .order_by(
-            ~Report.state.in_(open_states),
+            ~is_open(),
             deadline.is_(None),
             deadline,
             Report.created_at,

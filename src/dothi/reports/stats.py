@@ -12,22 +12,23 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from dothi.accounts.models import OrgUnit
 from dothi.accounts.permissions import Principal
 from dothi.core.clock import as_utc
 from dothi.errors import InvalidInput
 from dothi.places.service import get_unit
 from dothi.reports.models import Category, Rating, Report, State, StateKind
 from dothi.reports.routing import org_unit_names
-from dothi.reports.service import officer_sight
+from dothi.reports.service import is_open, late, officer_sight, shown_publicly
 
 Dimension = Literal["ward", "unit", "category"]
 AGE_BANDS = (3, 7)
@@ -213,3 +214,151 @@ def _names(
 def previous(period: Period, cutoff: int) -> Period:
     """The period before."""
     return period_of(period.start - timedelta(days=1), cutoff)
+
+
+# For dashboards: the reports of a set of wards, counted and placed ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Open reports of a ward or a unit, and how many of them are overdue."""
+
+    key: uuid.UUID | None
+    code: str
+    name: str
+    open: int
+    overdue: int
+
+
+def _open_in(session: Session, ward_ids: Collection[uuid.UUID]) -> ColumnElement[bool]:
+    """SQL: open reports of these wards, with the open states spelled out so that the
+    planner seeks the (state, ward) index instead of walking every report of the wards."""
+    codes = session.scalars(select(State.code).where(State.kind == StateKind.OPEN)).all()
+    return Report.state.in_(codes) & Report.admin_unit_id.in_(ward_ids)
+
+
+def _backlog(
+    session: Session, ward_ids: Collection[uuid.UUID], now: datetime, *extra: ColumnElement[bool]
+) -> Select[int, Any]:
+    overdue = func.sum(case((late(now), 1), else_=0))
+    return select(func.count(), overdue).where(_open_in(session, ward_ids), *extra)
+
+
+def backlog_by_ward(
+    session: Session, ward_ids: Collection[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(open, overdue) reports per ward, for the wards that have any."""
+    query = _backlog(session, ward_ids, now).add_columns(Report.admin_unit_id)
+    rows = session.execute(query.group_by(Report.admin_unit_id))
+    return {ward: (n, late_ or 0) for n, late_, ward in rows if ward is not None}
+
+
+def backlog_by_unit(
+    session: Session,
+    ward_ids: Collection[uuid.UUID],
+    now: datetime,
+    org_unit_id: uuid.UUID | None = None,
+) -> list[Backlog]:
+    """Open and overdue reports of these wards per handling unit (or of one unit), the
+    most overdue first; unrouted ones under an empty code."""
+    extra = () if org_unit_id is None else (Report.org_unit_id == org_unit_id,)
+    query = (
+        _backlog(session, ward_ids, now, *extra)
+        .add_columns(Report.org_unit_id, OrgUnit.code, OrgUnit.name)
+        .outerjoin(OrgUnit, OrgUnit.id == Report.org_unit_id)
+        .group_by(Report.org_unit_id, OrgUnit.code, OrgUnit.name)
+    )
+    found = [
+        Backlog(unit, code or "", name or NOBODY, n, late_ or 0)
+        for n, late_, unit, code, name in session.execute(query)
+    ]
+    return sorted(found, key=lambda b: (-b.overdue, -b.open, b.name))
+
+
+def on_time_counts(
+    session: Session, ward_ids: Collection[uuid.UUID], start: datetime, end: datetime
+) -> tuple[int, int]:
+    """Of the reports of these wards received in [start, end): how many are closed, and
+    how many of those were closed by their deadline (see `Figures.on_time_rate`)."""
+    query = (
+        select(func.count(), func.sum(case((Report.on_time.is_(True), 1), else_=0)))
+        .where(Report.admin_unit_id.in_(ward_ids), ~is_open())
+        .where(Report.created_at >= start, Report.created_at < end)
+    )
+    closed, on_time = session.execute(query).one()
+    return closed, on_time or 0
+
+
+def received_per_day(
+    session: Session, ward_ids: Collection[uuid.UUID], days: list[date], zone: ZoneInfo
+) -> dict[tuple[str, str], list[int]]:
+    """Reports of these wards received on each local day, per category (code, name)."""
+    start, end = Period(days[0], days[-1] + timedelta(days=1)).bounds(zone)
+    query = (
+        select(Category.code, Category.name, Report.created_at)
+        .join(Category, Category.id == Report.category_id)
+        .where(Report.admin_unit_id.in_(ward_ids))
+        .where(Report.created_at >= start, Report.created_at < end)
+    )
+    index = {day: i for i, day in enumerate(days)}
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(days))
+    for code, name, created_at in session.execute(query):
+        day = as_utc(created_at).astimezone(zone).date()
+        counts[code, name][index[day]] += 1
+    return dict(counts)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPoint:
+    """A report on a map: no personal data, no free text."""
+
+    code: str
+    category: str
+    category_name: str
+    state: str
+    state_label: str
+    overdue: bool
+    submitted_at: datetime
+    due_at: datetime | None
+    ward_id: uuid.UUID | None
+    lon: float
+    lat: float
+
+
+def report_points(
+    session: Session,
+    ward_ids: Collection[uuid.UUID],
+    now: datetime,
+    *,
+    code: str | None = None,
+) -> list[ReportPoint]:
+    """The open reports of these wards; or, by `code`, the public report of that tracking
+    code (open or not) if it is in these wards."""
+    where = (
+        [_open_in(session, ward_ids)]
+        if code is None
+        else [Report.tracking_code == code, shown_publicly(), Report.admin_unit_id.in_(ward_ids)]
+    )
+    query = (
+        select(
+            Report.tracking_code,
+            Category.code,
+            Category.name,
+            State.code,
+            State.name,
+            is_open() & late(now),
+            Report.created_at,
+            Report.due_at,
+            Report.admin_unit_id,
+            Report.lon,
+            Report.lat,
+        )
+        .join(Category, Category.id == Report.category_id)
+        .join(State, State.code == Report.state)
+        .where(*where)
+        .order_by(Report.created_at)
+    )
+    return [
+        ReportPoint(*row[:5], bool(row[5]), as_utc(row[6]), row[7] and as_utc(row[7]), *row[8:])
+        for row in session.execute(query)
+    ]

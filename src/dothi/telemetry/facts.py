@@ -7,7 +7,7 @@ the batch changed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dothi.core.clock import as_utc
 from dothi.telemetry.models import Entity, EntityAttribute, Observation
-from dothi.telemetry.rollups import HOUR, hourly_many
+from dothi.telemetry.rollups import HOUR, Hour, hourly_many
 
 Value = float | str | None
 
@@ -42,10 +42,10 @@ def entity_facts(session: Session, ids: Collection[str]) -> dict[str, EntityFact
 
 
 def entities_of_type(
-    session: Session, entity_type: str, admin_unit_ids: Collection[uuid.UUID] | None
+    session: Session, entity_type: str | None, admin_unit_ids: Collection[uuid.UUID] | None
 ) -> list[EntityFacts]:
-    """The entities of a type, in these wards (None: anywhere)."""
-    query = _FACTS.where(Entity.type == entity_type)
+    """The entities of a type (None: of every type), in these wards (None: anywhere)."""
+    query = _FACTS if entity_type is None else _FACTS.where(Entity.type == entity_type)
     if admin_unit_ids is not None:
         query = query.where(Entity.admin_unit_id.in_(admin_unit_ids))
     return [EntityFacts(*row) for row in session.execute(query.order_by(Entity.id))]
@@ -96,6 +96,23 @@ def last_seen(
     return {entity: as_utc(at) for entity, at in rows if at is not None}
 
 
+def entity_names(session: Session, ids: Collection[str]) -> dict[str, str]:
+    """The `name` property of each of these entities that has one."""
+    rows = session.execute(select(Entity.id, Entity.properties).where(Entity.id.in_(ids)))
+    names = {entity: (properties or {}).get("name") for entity, properties in rows}
+    return {
+        entity: str(name["value"] if isinstance(name, dict) else name)
+        for entity, name in names.items()
+        if name is not None and (not isinstance(name, dict) or name.get("value") is not None)
+    }
+
+
+def hour_span(end: datetime, hours: int) -> list[datetime]:
+    """The starts of the `hours` UTC hours up to the one holding `end`, oldest first."""
+    last = as_utc(end).replace(minute=0, second=0, microsecond=0)
+    return [last - timedelta(hours=hours - 1 - i) for i in range(hours)]
+
+
 def hourly_means(
     session: Session,
     entity_ids: Collection[str],
@@ -105,16 +122,42 @@ def hourly_means(
 ) -> dict[str, dict[str, list[float | None]]]:
     """Per entity and attribute: its mean in each of the `hours` UTC hours up to the one
     holding `end`, oldest first (None: an hour without data). From the hourly rollups."""
-    last = as_utc(end).replace(minute=0, second=0, microsecond=0)
-    first = last - timedelta(hours=hours - 1)
+    return _hourly(session, entity_ids, attributes, hour_span(end, hours), _mean)
+
+
+def hourly_maxima(
+    session: Session,
+    entity_ids: Collection[str],
+    attributes: Collection[str],
+    end: datetime,
+    hours: int,
+) -> dict[str, dict[str, list[float | None]]]:
+    """`hourly_means`, with each hour's highest value instead of its mean (flood peaks)."""
+    return _hourly(session, entity_ids, attributes, hour_span(end, hours), _maximum)
+
+
+def _mean(hour: Hour) -> float:
+    return hour.total / hour.count
+
+
+def _maximum(hour: Hour) -> float:
+    return hour.maximum
+
+
+def _hourly(
+    session: Session,
+    entity_ids: Collection[str],
+    attributes: Collection[str],
+    span: list[datetime],
+    measure: Callable[[Hour], float],
+) -> dict[str, dict[str, list[float | None]]]:
     a = EntityAttribute
     series = session.execute(
         select(a.id, a.entity_id, a.name).where(a.entity_id.in_(entity_ids), a.name.in_(attributes))
     ).all()
-    found = hourly_many(session, [row.id for row in series], first, last + HOUR)
-    means: dict[str, dict[str, list[float | None]]] = {}
+    found = hourly_many(session, [row.id for row in series], span[0], span[-1] + HOUR)
+    values: dict[str, dict[str, list[float | None]]] = {}
     for series_id, entity_id, name in series:
-        held = {h.hour: h.total / h.count for h in found.get(series_id, [])}
-        span = (first + timedelta(hours=i) for i in range(hours))
-        means.setdefault(entity_id, {})[name] = [held.get(hour) for hour in span]
-    return means
+        held = {h.hour: measure(h) for h in found.get(series_id, [])}
+        values.setdefault(entity_id, {})[name] = [held.get(hour) for hour in span]
+    return values
