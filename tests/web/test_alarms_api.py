@@ -107,6 +107,9 @@ def test_alarms_are_listed_by_area_and_acknowledged_once(
 
     headers = login(client, settings, "officer.p7")
     seen = client.get("/api/v1/alarms").json()
+    filtered = client.get("/api/v1/alarms?state=open&severity=critical&limit=5").json()
+    assert filtered["items"] == [a for a in seen["items"] if a["severity"] == "critical"][:5]
+    assert client.get("/api/v1/alarms?state=closed").status_code == 422
     assert seen["total"] == 1 and seen["items"][0]["severity"] == "critical"
     alarm_id = seen["items"][0]["id"]
     client.cookies.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dothi.cli import admin, alarms, run, simulate, telemetry
+from dothi.cli import admin, alarms, cameras, run, simulate, telemetry
 from dothi.cli.common import console
 from dothi.errors import DothiError
 
@@ -24,6 +24,7 @@ app.add_typer(admin.orgunits_app, name="orgunits")
 app.add_typer(telemetry.worker_app, name="worker")
 app.add_typer(telemetry.mqtt_app, name="mqtt")
 app.add_typer(alarms.rules_app, name="rules")
+app.add_typer(cameras.cameras_app, name="cameras")
 
 
 def main() -> None:

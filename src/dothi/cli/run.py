@@ -27,7 +27,9 @@ from dothi.core.runtime import tune_garbage_collector
 from dothi.errors import DothiError
 from dothi.places.datasets import load_bundled
 from dothi.reports.bundled import load_bundled as load_report_catalogue
+from dothi.simulator.cameras import load_demo_cameras
 from dothi.simulator.run import Background
+from dothi.telemetry.pipeline import Pipeline
 from dothi.web.app import create_app
 from dothi.workers.notifier import AlarmNotifying, run_notifier
 
@@ -121,6 +123,7 @@ def demo(
         import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], clock, settings.timezone)
         load_report_catalogue(session, clock)
         ensure_rules(session, default_rules(), SYSTEM, clock, settings.timezone)
+        camera_health = load_demo_cameras(session, clock, settings.timezone, DEMO_ROOT)
         password = ensure_admin(session)
         api_key = ensure_integration_key(session, clock)
     database_url = f"DOTHI_DATABASE_URL={settings.database_url}"
@@ -137,6 +140,8 @@ def demo(
     app = create_app(settings, database=database)
     # The sensors write on the app's bus, so that live views and rules hear of them.
     simulation = Background(database, app.state.bus, settings.timezone, seed, DEMO_HISTORY)
+    if camera_health:  # the first start: the cameras' health reaches the rules
+        Pipeline(database, app.state.bus, clock, settings.timezone).ingest(camera_health)
     # Webhooks and NGSI-LD subscriptions are served in the demo too, as the worker would.
     notifying = threading.Event()
     notifier = threading.Thread(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import threading
@@ -23,6 +24,7 @@ from dothi.core.logs import configure_logging
 from dothi.core.runtime import tune_garbage_collector
 from dothi.errors import DothiError
 from dothi.telemetry.pipeline import Pipeline
+from dothi.workers.camera import CameraOptions, CameraWorker, DirectorySnapshots
 from dothi.workers.ingest import IngestOptions, IngestWorker
 from dothi.workers.notifier import AlarmNotifying, run_notifier
 
@@ -89,6 +91,38 @@ def worker_notifier(
         signal.signal(signum, lambda *_: stop.set())
     try:
         run_notifier(database, SystemClock(), stop, batch=batch, alarms=alarms)
+    finally:
+        database.dispose()
+
+
+@worker_app.command("camera")
+def worker_camera(
+    worker: Annotated[
+        str | None, typer.Option(help="This worker's name in the leases; unique per process")
+    ] = None,
+    max_cameras: Annotated[int, typer.Option(min=1, max=64, help="Cameras held at once")] = 4,
+    snapshots: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Keep events' redacted snapshots here")
+    ] = None,
+) -> None:
+    """Analyse the streams of cameras with analytics enabled, sharing them by leases."""
+    settings = Settings()
+    configure_logging(settings.log_json)
+    database = open_database(settings)
+    clock = SystemClock()
+    bus = EventBus()
+    pipeline = Pipeline(database, bus, clock, settings.timezone)
+    AlarmEngine(database, bus, clock, Policy.from_settings(settings), settings.timezone).attach()
+    options = CameraOptions(
+        worker=worker or f"dothi-camera-{socket.gethostname()}-{os.getpid()}",
+        max_cameras=max_cameras,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    sink = DirectorySnapshots(snapshots) if snapshots else None
+    try:
+        CameraWorker(database, pipeline.ingest, options, clock, sink).run(stop)
     finally:
         database.dispose()
 

@@ -133,6 +133,17 @@ _TYPES = (
         ),
     ),
     EntityType(
+        "Camera",
+        "Camera",
+        (
+            AttributeSpec("status", kind="text"),  # online, degraded, offline
+            AttributeSpec("peopleCount", minimum=0),  # crossings since the last report
+            AttributeSpec("vehicleCount", minimum=0),
+            AttributeSpec("crowding", minimum=0),  # people in a watched zone
+            AttributeSpec("eventType", kind="text"),  # the last analytics event
+        ),
+    ),
+    EntityType(
         "Device",
         "Device",
         (

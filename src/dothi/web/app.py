@@ -25,18 +25,28 @@ from dothi.web.api import (
     alarm_webhooks,
     alarms,
     audit,
+    cameras,
+    dashboard,
+    incidents,
     places,
+    search,
     stream,
     system,
     telemetry,
     users,
 )
 from dothi.web.auth import KeyCache
-from dothi.web.background import fold_rollups_forever, tick_alarms_forever
+from dothi.web.background import (
+    fold_rollups_forever,
+    tick_alarms_forever,
+    tick_incidents_forever,
+)
 from dothi.web.deps import reject_nul
 from dothi.web.errors import ErrorRenderers, install_error_handlers
 from dothi.web.metrics import HttpMetrics, MetricsMiddleware
 from dothi.web.pages import audit as audit_page
+from dothi.web.pages import dashboard as dashboard_page
+from dothi.web.pages import entity as entity_page
 from dothi.web.pages import (
     home,
     login,
@@ -69,6 +79,7 @@ def create_app(
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(fold_rollups_forever, db)
             tasks.start_soon(tick_alarms_forever, app.state.alarms)
+            tasks.start_soon(tick_incidents_forever, db, app.state.clock, app.state.alarms.policy)
             with watching(db, app.state.feed):  # other processes' alarms wake the streams
                 yield
             tasks.cancel_scope.cancel()
@@ -109,12 +120,25 @@ def create_app(
     install_error_handlers(app, app.state.error_renderers)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for api in (system, places, users, audit, telemetry, alarms, alarm_webhooks, stream):
+    for api in (
+        system,
+        places,
+        users,
+        audit,
+        telemetry,
+        alarms,
+        alarm_webhooks,
+        stream,
+        dashboard,
+        search,
+        incidents,
+        cameras,
+    ):
         app.include_router(api.router)
     app.include_router(open311.router)
     app.include_router(ngsi_ld.router)
     app.include_router(ngsi_ld_temporal.router)
-    for page in (login, home, users_page, audit_page):
+    for page in (login, home, users_page, audit_page, dashboard_page, entity_page):
         app.include_router(page.router)
     # The citizen's fixed paths (/reports/new, /reports/photos…) before /reports/{code}.
     for page in (

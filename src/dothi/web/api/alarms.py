@@ -103,6 +103,14 @@ class AlarmDetail(AlarmOut):
     history: list[AlarmEventOut]
 
 
+class AlarmQuery(PageQuery):
+    """Filters of the alarm list, with its paging."""
+
+    state: StateFilter = "open"
+    severity: Severity | None = None
+    entity: Annotated[str | None, Field(max_length=256)] = None
+
+
 class AcknowledgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -243,14 +251,11 @@ async def delete_rule(
 def list_alarms(
     session: ReadSession,
     actor: Annotated[Principal, require("alarms:read")],
-    page: Annotated[PageQuery, Query()],
-    state: StateFilter = "open",
-    severity: Severity | None = None,
-    entity: Annotated[str | None, Query(max_length=256)] = None,
+    query: Annotated[AlarmQuery, Query()],
 ) -> Page[AlarmOut]:
     """The alarms of one's area, most severe and newest first (`open`: not cleared yet)."""
-    query = alarms_query(actor, state, severity, entity)
-    return paginate(session, query, page, _alarms_out)
+    found = alarms_query(actor, query.state, query.severity, query.entity)
+    return paginate(session, found, query, _alarms_out)
 
 
 @router.get("/alarms/{alarm_id}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from dothi.core.clock import local_date
 from dothi.places import lookup, service
+from dothi.places.roads import roads_document
 from dothi.places.schemas import PlaceCollection, PlaceFeature
 from dothi.web.auth import require
 from dothi.web.deps import ClockDep, ReadSession, SettingsDep
@@ -72,6 +73,13 @@ def list_places(
         offset=offset,
     )
     return PlaceCollection.of(units, geometry=geometry)
+
+
+@router.get("/roads", response_model=None)
+def main_roads() -> dict[str, Any]:
+    """The main roads of the demo district (OpenStreetMap, ODbL 1.0: show the attribution):
+    drawn on the maps when no tiles load, and the lines camera coverage is measured on."""
+    return roads_document()
 
 
 @router.get("/locate")

@@ -1,0 +1,1 @@
+"""Cameras: the registry, their health, snapshots and coverage of the main roads."""
