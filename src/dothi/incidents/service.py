@@ -5,7 +5,7 @@ Session and never commit; every change goes to the timeline and the audit log.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
@@ -210,6 +210,16 @@ def list_incidents(session: Session, actor: Principal, query: IncidentQuery) -> 
         stmt = stmt.where(within_unit(session, Incident.admin_unit_id, query.ward))
     stmt = stmt.order_by(Incident.opened_at.desc(), Incident.id)
     return paginate(session, stmt, query, incidents_out)
+
+
+def open_in_wards(session: Session, ward_ids: Collection[uuid.UUID]) -> list[IncidentOut]:
+    """The open incidents placed in these wards (a dashboard's area), newest first."""
+    query = (
+        select(Incident)
+        .where(Incident.admin_unit_id.in_(ward_ids), Incident.status.in_(OPEN_STATUSES))
+        .order_by(Incident.opened_at.desc(), Incident.id)
+    )
+    return incidents_out(session.scalars(query).all())
 
 
 def incident_detail(

@@ -103,6 +103,12 @@ def get_shift(
     return shift
 
 
+def open_shift_of(session: Session, actor: Principal) -> Shift | None:
+    """The actor's open shift, if any."""
+    actor.require("shifts:keep")
+    return session.scalars(select(Shift).where(Shift.open_key == actor.username)).first()
+
+
 def list_shifts(session: Session, actor: Principal, limit: int, offset: int) -> list[Shift]:
     """Shifts, newest first."""
     actor.require("shifts:keep")

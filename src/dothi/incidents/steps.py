@@ -8,10 +8,11 @@ A step dispatched to a unit is that unit's: its people act on it, and coordinato
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dothi.accounts.orgunits import get_org_unit, list_org_units
@@ -190,6 +191,24 @@ def visible_steps(session: Session, actor: Principal, incident: Incident) -> lis
     if not actor.can("incidents:manage"):
         query = query.where(IncidentStep.org_unit_id == actor.org_unit_id)
     return list(session.scalars(query.order_by(IncidentStep.position)))
+
+
+def late_counts(
+    session: Session, incident_ids: Collection[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, int]:
+    """How many unfinished steps of each incident are past their target time."""
+    if not incident_ids:
+        return {}
+    query = (
+        select(IncidentStep.incident_id, func.count())
+        .where(
+            IncidentStep.incident_id.in_(incident_ids),
+            IncidentStep.state.not_in(FINISHED_STEPS),
+            IncidentStep.due_at < now,
+        )
+        .group_by(IncidentStep.incident_id)
+    )
+    return dict(session.execute(query).all())
 
 
 def unit_steps(session: Session, actor: Principal, open_only: bool) -> list[IncidentStep]:

@@ -1,4 +1,4 @@
-"""The dashboard's indicators, ward map, alarm and report layers and queues of an area.
+"""The dashboard's indicators, ward map, alarm, incident and report layers and queues of an area.
 
 Each answer reads what it needs set-based: grouped counts over the open alarms and
 reports of the area's wards (indexed by state), the latest values table, hourly rollups.
@@ -20,6 +20,9 @@ from dothi.alarms.models import AlarmState
 from dothi.alarms.views import OpenAlarm, open_alarm_counts, open_alarms
 from dothi.cameras.service import cameras_in
 from dothi.core.clock import local_date
+from dothi.incidents.service import open_in_wards
+from dothi.incidents.sops import sop
+from dothi.incidents.steps import late_counts
 from dothi.kpis import schemas as out
 from dothi.kpis.air import air_series
 from dothi.kpis.area import Area
@@ -164,6 +167,34 @@ def camera_layer(session: Session, area: Area) -> out.FeatureCollection[out.Came
                 ),
             )
             for camera in cameras_in(session, area.ids)
+        ]
+    )
+
+
+def incident_layer(
+    session: Session, area: Area, now: datetime
+) -> out.FeatureCollection[out.IncidentProperties]:
+    """The open incidents of the area as points, with how many of their steps are late."""
+    incidents = open_in_wards(session, area.ids)
+    late = late_counts(session, [incident.id for incident in incidents], now)
+    return out.FeatureCollection(
+        features=[
+            out.Feature(
+                geometry=out.point(incident.lon, incident.lat),
+                properties=out.IncidentProperties(
+                    id=incident.id,
+                    title=incident.title,
+                    type=incident.type,
+                    type_label=sop(incident.type).name,
+                    priority=incident.priority.code,
+                    status=incident.status.code,
+                    status_label=incident.status.label,
+                    ward=area.code_of(incident.ward_id),
+                    opened_at=incident.opened_at,
+                    late_steps=late.get(incident.id, 0),
+                ),
+            )
+            for incident in incidents
         ]
     )
 

@@ -131,6 +131,19 @@ class CameraProperties(BaseModel):
     has_snapshot: bool
 
 
+class IncidentProperties(BaseModel):
+    id: uuid.UUID
+    title: str
+    type: str
+    type_label: str
+    priority: str
+    status: str
+    status_label: str
+    ward: str | None
+    opened_at: datetime
+    late_steps: int
+
+
 class ReportProperties(BaseModel):
     code: str
     category: str

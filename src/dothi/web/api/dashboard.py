@@ -20,6 +20,7 @@ from dothi.kpis.charts import aqi_chart, flood_chart, reports_chart
 from dothi.kpis.dashboard import (
     alarm_layer,
     camera_layer,
+    incident_layer,
     overview,
     queues,
     report_layer,
@@ -96,6 +97,13 @@ def get_cameras(view: View) -> out.FeatureCollection[out.CameraProperties]:
     """The active cameras as points with their health (`cameras:read` as well)."""
     view.actor.require("cameras:read")
     return camera_layer(view.session, view.area)
+
+
+@router.get("/layers/incidents")
+def get_incidents(view: View) -> out.FeatureCollection[out.IncidentProperties]:
+    """The open incidents as points with their late steps (`incidents:read` as well)."""
+    view.actor.require("incidents:read")
+    return incident_layer(view.session, view.area, view.now)
 
 
 @router.get("/layers/reports")

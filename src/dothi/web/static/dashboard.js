@@ -12,6 +12,7 @@
   var REFRESH_MS = 60000;
   var SEVERITY_COLOURS = { critical: "#c62828", warning: "#ef8f00", info: "#1e6fd9" };
   var STATE_COLOURS = { ok: "#2e9d4a", warning: "#ef8f00", critical: "#c62828", offline: "#8a96a3" };
+  var INCIDENT_COLOURS = { critical: "#c62828", high: "#e65100", normal: "#0b5cad", low: "#5b6b7b" };
   var HEALTH_COLOURS = { online: "#1565c0", degraded: "#ef8f00", offline: "#8a96a3", unknown: "#b0bac5" };
   var SHADES = ["#eef2f6", "#fde3c8", "#fbc48f", "#f59a5b", "#e2603a", "#b7312a"];
   var AQI_BANDS = [
@@ -399,6 +400,25 @@
       }).catch(function () { count("cameras", 0); });
     }
 
+    function loadIncidents() {
+      return getJSON("/api/v1/dashboard/layers/incidents").then(function (data) {
+        var layer = group("incidents");
+        layer.clearLayers();
+        var made = data.features.map(function (f) {
+          var p = f.properties;
+          var marker = dot(f, INCIDENT_COLOURS[p.priority] || INCIDENT_COLOURS.normal, { radius: 7, color: "#1c2733" });
+          if (!marker) { return null; }
+          marker.bindPopup(popup(p.title, [
+            (T.incident_types[p.type] || p.type_label) + " · " + (T.incident_status[p.status] || p.status_label),
+            shown(p.opened_at) + (p.late_steps ? " · " + fill(T.late_steps, { count: p.late_steps }) : "")
+          ], "/incidents/" + encodeURIComponent(p.id)));
+          return marker;
+        }).filter(Boolean);
+        layer.addLayers(made);
+        count("incidents", made.length);
+      }).catch(function () { count("incidents", 0); });
+    }
+
     var byType = {};
     function loadSensors() {
       return getJSON("/api/v1/dashboard/layers/sensors").then(function (data) {
@@ -453,11 +473,11 @@
     if (!document.querySelector("#layers input[data-layer='alarms']")) { toggle("alarms", true); }
     map.addLayer(group("sensors"));
 
-    Promise.all([loadWards(), loadAlarms(), loadReports(), loadSensors(), loadCameras()]).then(function () {
+    Promise.all([loadWards(), loadAlarms(), loadReports(), loadSensors(), loadCameras(), loadIncidents()]).then(function () {
       node.dataset.ready = "true";
       if (onReady) { onReady(); }
     });
-    setInterval(function () { loadWards(); loadReports(); loadSensors(); loadCameras(); }, REFRESH_MS);
+    setInterval(function () { loadWards(); loadReports(); loadSensors(); loadCameras(); loadIncidents(); }, REFRESH_MS);
     var alarmsChanged = debounce(function () { loadWards(); loadAlarms(); }, 1500);
     return { map: map, fit: fit, alarmsChanged: alarmsChanged };
   }
@@ -492,6 +512,12 @@
       button.type = "button";
       button.addEventListener("click", function () { acknowledge(row, button); });
       row.appendChild(button);
+    }
+    if (canAck && document.getElementById("dash").dataset.canOpen === "true") {
+      var opener = element("button", "open-incident", T.open_incident);
+      opener.type = "button";
+      opener.addEventListener("click", function () { openIncident(row, opener); });
+      row.appendChild(opener);
     }
     row.update = function (a) {
       row.className = "alarm sev-" + a.severity + " state-" + a.state;
@@ -530,12 +556,29 @@
           entity: body.entity_id, ward: body.ward_id, raised_at: body.raised_at
         });
       });
-    }).catch(function (error) {
-      button.disabled = false;
-      var note = row.querySelector(".alarm-error") || row.appendChild(element("p", "alarm-error"));
-      note.setAttribute("role", "alert");
-      note.textContent = fill(T.ack_failed, { reason: error.message });
-    });
+    }).catch(function (error) { rowError(row, button, fill(T.ack_failed, { reason: error.message })); });
+  }
+
+  function rowError(row, button, text) {
+    button.disabled = false;
+    var note = row.querySelector(".alarm-error") || row.appendChild(element("p", "alarm-error"));
+    note.setAttribute("role", "alert");
+    note.textContent = text;
+  }
+
+  function openIncident(row, button) {  // the alarm's incident, with its SOP started
+    button.disabled = true;
+    fetch("/api/v1/incidents/from-alarm", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify({ alarm_id: row.dataset.alarm })
+    }).then(function (answer) {
+      return answer.json().then(function (body) {
+        if (!answer.ok) { throw new Error(body.detail || body.title || answer.status); }
+        window.location.assign("/incidents/" + encodeURIComponent(body.id));
+      });
+    }).catch(function (error) { rowError(row, button, fill(T.open_failed, { reason: error.message })); });
   }
 
   function liveFeed(list, onChange) {
