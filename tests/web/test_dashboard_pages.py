@@ -13,13 +13,11 @@ from fastapi.testclient import TestClient
 
 from dothi.config import Settings
 from dothi.core.clock import FixedClock
-from dothi.core.i18n import load_catalogues
 from dothi.db.engine import Database
 from dothi.telemetry.pipeline import Pipeline
 from dothi.web.app import create_app
-from dothi.web.templating import HERE
 from tests.reports.helpers import START
-from tests.web.dashboard_pages import prepare, template_messages, water
+from tests.web.dashboard_pages import prepare, water
 from tests.web.helpers import login
 
 SENSOR_9 = "urn:ngsi-ld:FloodMonitoring:feed-9"
@@ -107,9 +105,3 @@ def test_the_entity_page_shows_latest_values_and_alarms_in_the_officers_area(das
         "/entities/urn:ngsi-ld:FloodMonitoring:feed-7", headers={"Accept": "text/html"}
     )
     assert other.status_code == 404
-
-
-def test_every_string_of_the_dashboard_is_in_the_vietnamese_catalogue() -> None:
-    vietnamese = load_catalogues(HERE / "locale")["vi"].messages
-    missing = sorted(message for message in template_messages() if not vietnamese.get(message))
-    assert not missing, missing

