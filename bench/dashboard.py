@@ -11,8 +11,9 @@ bulk inserts, never the ORM row by row.
 
 The server (uvicorn, one process, the app as `dothi serve` builds it) runs in a child
 process; an operator of the district asks, with an API key, for the overview page
-`/dashboard` and the data requests the overview makes (overview, wards, three layers,
-three charts). Each request is timed after a warm-up (median of `ROUNDS`), one after
+`/dashboard` and the data requests the overview makes (overview, wards, five layers,
+three charts, the queues and the open alarms of the live feed), with the demo's 400
+cameras registered. Each request is timed after a warm-up (median of `ROUNDS`), one after
 the other and all at once on 6 connections as a browser does; the client shares the
 CPUs with the server. Target: the page and its data in under 1 s.
 """
@@ -59,6 +60,7 @@ from dothi.places.datasets import load_bundled as load_places  # noqa: E402
 from dothi.places.models import AdminUnit  # noqa: E402
 from dothi.reports.bundled import load_bundled as load_reports  # noqa: E402
 from dothi.reports.models import Category, Report  # noqa: E402
+from dothi.simulator.cameras import load_demo_cameras  # noqa: E402
 from dothi.simulator.district import build_layout, load_roads, load_wards  # noqa: E402
 from dothi.telemetry.models import Entity, EntityAttribute, RollupMark  # noqa: E402
 from dothi.telemetry.partitions import ensure_months, month_of  # noqa: E402
@@ -80,9 +82,13 @@ DATA = (
     "/api/v1/dashboard/layers/sensors",
     "/api/v1/dashboard/layers/alarms",
     "/api/v1/dashboard/layers/reports",
+    "/api/v1/dashboard/layers/cameras",
+    "/api/v1/dashboard/layers/incidents",
     "/api/v1/dashboard/charts/aqi?hours=24",
     "/api/v1/dashboard/charts/flood?hours=24",
     "/api/v1/dashboard/charts/reports?days=30",
+    "/api/v1/dashboard/queues",
+    "/api/v1/alarms?limit=60",
 )
 OPEN_STATES = ("submitted", "accepted", "in_progress")
 ROWS_PER_INSERT = 5_000
@@ -97,6 +103,7 @@ def _people(database: Database, now: datetime) -> tuple[str, str]:
         import_directory(session, SYSTEM, BUNDLED["phu-nhuan"], clock)
         load_reports(session, clock)
         ensure_rules(session, default_rules(), SYSTEM, clock, "Asia/Ho_Chi_Minh")
+        load_demo_cameras(session, clock, "Asia/Ho_Chi_Minh", "768")  # 400, with their health
         district = session.scalars(select(AdminUnit).where(AdminUnit.level == "district")).one()
         operator = User(username="operator", role=Role.OPERATOR, created_at=now)
         session.add(operator)
