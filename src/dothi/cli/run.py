@@ -28,6 +28,7 @@ from dothi.errors import DothiError
 from dothi.places.datasets import load_bundled
 from dothi.reports.bundled import load_bundled as load_report_catalogue
 from dothi.simulator.cameras import load_demo_cameras
+from dothi.simulator.incidents import load_demo_incidents
 from dothi.simulator.run import Background
 from dothi.telemetry.pipeline import Pipeline
 from dothi.web.app import create_app
@@ -124,6 +125,7 @@ def demo(
         load_report_catalogue(session, clock)
         ensure_rules(session, default_rules(), SYSTEM, clock, settings.timezone)
         camera_health = load_demo_cameras(session, clock, settings.timezone, DEMO_ROOT)
+        load_demo_incidents(session, clock, settings.timezone, DEMO_ROOT)
         password = ensure_admin(session)
         api_key = ensure_integration_key(session, clock)
     database_url = f"DOTHI_DATABASE_URL={settings.database_url}"

@@ -223,3 +223,11 @@ def wards_within(session: Session, paths: Sequence[str], day: date) -> list[Admi
         AdminUnit.id.in_(units_within(paths)), AdminUnit.level.in_(WARD_LEVELS), valid_on(day)
     )
     return list(session.scalars(query.order_by(AdminUnit.code)))
+
+
+def wards_under(session: Session, code: str, day: date) -> list[AdminUnit]:
+    """The wards inside the unit with `code` on `day` (a district, a province), by code."""
+    root = unit_ids_by_code(session, [code], day).get(code)
+    if root is None:
+        raise NotFound(f"No unit has the code {code!r}.")
+    return wards_within(session, [unit_paths(session, [root])[root]], day)

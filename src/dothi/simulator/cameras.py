@@ -26,7 +26,7 @@ from dothi.cameras.schemas import CameraIn, RecorderIn
 from dothi.cameras.service import save_camera, save_recorder
 from dothi.core.clock import Clock, local_date
 from dothi.places.roads import Road, main_roads
-from dothi.places.service import unit_ids_by_code, unit_paths, wards_within
+from dothi.places.service import wards_under
 from dothi.telemetry.messages import Incoming
 
 NEW_CAMERAS = 150
@@ -152,10 +152,9 @@ def load_demo_cameras(
     if session.scalar(select(Camera.id).limit(1)) is not None:
         return []
     day = local_date(clock.now(), zone)
-    root = unit_ids_by_code(session, [district], day)[district]
     wards = [
         Ward(unit.code, unit.name, shape(unit.boundary))
-        for unit in wards_within(session, [unit_paths(session, [root])[root]], day)
+        for unit in wards_under(session, district, day)
         if unit.boundary
     ]
     for ward in wards:
