@@ -6,15 +6,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dothi.cameras.health import status_message
 from dothi.core.clock import local_date
+from dothi.core.events import EventBus
 from dothi.db.engine import Database
 from dothi.errors import Forbidden, InvalidInput
 from dothi.kpis import charts, dashboard
 from dothi.kpis.area import Area, area_of
 from dothi.kpis.search import search
 from dothi.kpis.sensors import sensor_layer
+from dothi.telemetry.pipeline import Pipeline
 from tests.accounts.helpers import principal
 from tests.kpis.helpers import AQI, FLOOD_P9, STATION_P9, Scene
+from tests.telemetry.helpers import message
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -114,3 +118,17 @@ def test_search_ignores_case_and_diacritics(demo_db: Database, scene: Scene) -> 
     assert (
         report[0].kind == "report" and report[0].url == f"/reports/{scene.reports['Phường 9'][0]}"
     )
+
+
+def test_cameras_are_not_counted_as_sensors(demo_db: Database, scene: Scene) -> None:
+    # A camera reports its health only when it changes: as a sensor it would look silent.
+    entity, payload = status_message("PN-GT-001", "online", *scene.district.points["Phường 9"])
+    pipeline = Pipeline(demo_db, EventBus(), scene.clock, ZONE.key)
+    camera = message(entity, payload, received_at=scene.clock.now())
+    assert pipeline.ingest([camera]).stored == 1
+    area = _area(demo_db, scene, "operator")
+    with demo_db.read() as session:
+        found = dashboard.overview(session, area, scene.clock.now(), ZONE, 1)
+        layer = sensor_layer(session, area, scene.clock.now())
+    assert found.sensors.total == 3
+    assert all(feature.properties.type != "Camera" for feature in layer.features)

@@ -55,6 +55,8 @@ KEY_VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 """The values a map marker shows per type; air quality stations add their VN_AQI."""
+OWN_LAYER = frozenset({"Camera"})
+"""Entity types that are not sensors: they report on change and have a layer of their own."""
 
 
 def is_online(entity_type: str, seen: datetime | None, now: datetime) -> bool:
@@ -75,8 +77,8 @@ class Census:
 
 
 def census(session: Session, area: Area) -> Census:
-    """Every entity placed in the area, with its last report."""
-    sensors = entities_of_type(session, None, area.ids)
+    """Every sensor placed in the area, with its last report."""
+    sensors = [s for s in entities_of_type(session, None, area.ids) if s.type not in OWN_LAYER]
     return Census(sensors, last_seen(session, [s.id for s in sensors]))
 
 
