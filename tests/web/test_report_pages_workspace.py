@@ -156,3 +156,18 @@ def test_moderators_hide_and_edit_and_only_they_see_the_history(site: Site) -> N
     site.client.cookies.clear()
     assert code not in site.client.get("/reports").text
     assert site.client.get(f"/reports/{code}").status_code == 404
+
+
+def test_an_operator_opens_an_incident_from_a_report_in_one_click(site: Site) -> None:
+    code, _ = sent(site.client, report_form(site))
+    login(site.client, site.settings, "officer.p9")  # handles reports, not incidents
+    assert "/api/v1/incidents/from-report" not in site.client.get(f"/workspace/reports/{code}").text
+    headers = login(site.client, site.settings, "operator")
+    page = site.client.get(f"/workspace/reports/{code}").text
+    assert 'data-api="/api/v1/incidents/from-report"' in page and "Mở sự cố" in page
+    # The button's form, as incidents.js sends it.
+    opened = site.client.post(
+        "/api/v1/incidents/from-report", json={"tracking_code": code}, headers=headers
+    )
+    assert opened.status_code in (200, 201), opened.text
+    assert site.client.get(f"/incidents/{opened.json()['id']}").status_code == 200

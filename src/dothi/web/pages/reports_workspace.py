@@ -121,6 +121,7 @@ def _detail(
         "can_handle": actor.can("reports:handle"),
         "can_contact": actor.can("reports:read_personal"),
         "can_moderate": actor.can("reports:moderate"),
+        "can_open_incident": actor.can("incidents:manage"),
     }
     return render(request, "report_work.html", context, status_code)
 

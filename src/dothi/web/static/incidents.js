@@ -1,6 +1,6 @@
 /* dothi incident pages: every action is a form with `data-api`, sent as JSON to that
    address with the session's CSRF token; on success the page reloads with what the server
-   now holds. Checkboxes
+   now holds, or opens `data-next` with the new object's id. Checkboxes
    make lists, number inputs numbers, a datetime-local input takes the form's `data-offset`;
    empty fields are left out. A refusal shows the server's reason in the form. */
 (function () {
@@ -46,7 +46,11 @@
     }).then(function (answer) {
       return (answer.status === 204 ? Promise.resolve(null) : answer.json()).then(function (data) {
         if (!answer.ok) { throw new Error(reason(answer, data)); }
-        window.location.reload();
+        if (form.dataset.next && data && data.id) {  // what the action made, e.g. an incident
+          window.location.assign(form.dataset.next.replace("{id}", encodeURIComponent(data.id)));
+        } else {
+          window.location.reload();
+        }
       });
     }).catch(function (error) {
       if (button) { button.disabled = false; }
