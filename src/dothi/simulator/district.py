@@ -9,18 +9,17 @@ the same in every run.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from importlib.resources import files
 from typing import Any
 
 import shapely
 from shapely.geometry import LineString, Point, Polygon, shape
 from sqlalchemy.orm import Session
 
+from dothi.places.roads import main_roads
 from dothi.places.service import list_units
 from dothi.simulator.signals import uniform
 
@@ -105,14 +104,8 @@ class Layout:
 
 
 def load_roads() -> list[Road]:
-    """The district's main roads, shipped with the simulator (OpenStreetMap, ODbL)."""
-    text = files(__package__).joinpath("data", "roads.geojson").read_text(encoding="utf-8")
-    features = json.loads(text)["features"]
-    features.sort(key=lambda f: f["properties"]["osm_way_id"])
-    return [
-        Road(f["properties"]["name"], f["properties"]["highway"], shape(f["geometry"]))
-        for f in features
-    ]
+    """The district's main roads, bundled with the places (OpenStreetMap, ODbL), by way id."""
+    return [Road(road.name, road.highway, LineString(road.line)) for road in main_roads()]
 
 
 def load_wards(session: Session, district: str, day: date) -> list[Ward]:
