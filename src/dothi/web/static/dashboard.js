@@ -263,8 +263,8 @@
       if (legend) {
         legend.textContent = "";
         legend.appendChild(element("span", "", (shade === "open_alarms" ? T.open_alarms : T.overdue_reports) + ":"));
-        [0, Math.ceil(top / 2), top].forEach(function (v, i) {
-          if (i > 0 && v === 0) { return; }
+        [0, Math.ceil(top / 2), top].forEach(function (v, i, steps) {
+          if (steps.indexOf(v) !== i) { return; }  // 0 and 1 open: two steps, not three
           var sw = element("span", "swatch");
           sw.style.background = shadeOf(v, top);
           legend.appendChild(sw);
