@@ -14,7 +14,8 @@ import pytest
 
 from dothi.core.clock import FixedClock, SystemClock
 from dothi.db.engine import Database
-from dothi.incidents.models import IncidentStep
+from dothi.incidents.models import Incident, IncidentStep
+from dothi.places.service import get_unit
 from dothi.web.app import create_app
 from tests.browser import live_server, offline_district
 from tests.incidents.helpers import build_desk
@@ -109,3 +110,25 @@ def test_a_leader_sees_the_overdue_directive_first_on_a_phone(pages: Pages) -> N
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "the board scrolls sideways"
     screenshot(phone, "directives-board-390x844.png")
+
+
+def test_an_operator_opens_an_incident_by_hand_from_a_message_of_the_city(
+    pages: Pages, site: Site
+) -> None:
+    page = pages.open("operator")
+    page.goto("/incidents")
+    page.locator("details.open-incident summary").click()
+    form = page.locator("details.open-incident form")
+    form.locator("select[name='type']").select_option("fallen_tree")
+    form.locator("input[name='title']").fill("Cây đổ trên đường Hoàng Văn Thụ")
+    form.locator("select[data-point]").select_option(label="Phường 9")
+    form.locator("textarea[name='message']").fill("Thành phố chuyển tin báo lúc 15:20.")
+    form.get_by_role("button", name="Mở sự cố").click()
+    page.wait_for_url("**/incidents/*")
+    incident_id = page.url.rsplit("/", 1)[-1]
+    with site.db.read() as session:
+        opened = session.get(Incident, uuid.UUID(incident_id))
+        assert opened is not None and opened.type == "fallen_tree"
+        ward = get_unit(session, opened.admin_unit_id) if opened.admin_unit_id else None
+    assert ward is not None and ward.name == "Phường 9"
+    assert "Thành phố chuyển tin báo" in page.locator("body").inner_text()

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from dothi.accounts.orgunits import list_org_units
@@ -98,8 +99,20 @@ def incident_list(
         ages={i.id: _minutes_since(i.opened_at, now) for i in found.items},
         wards=_ward_names(session, actor, clock, settings.timezone),
         units={unit.id: unit.name for unit in _units(session, actor)},
+        ward_points=_ward_points(session, actor, clock, settings.timezone),
     )
     return render(request, "incidents.html", context)
+
+
+def _ward_points(
+    session: Session, actor: Principal, clock: Clock, zone: str
+) -> list[tuple[str, float, float]]:
+    """Each ward of the actor's area with a point inside it: where an incident reported by
+    ward only (a message of the city) is placed until someone gives its exact place."""
+    wards = [p for p in places_in_scope(session, actor, clock, zone) if p.level == "ward"]
+    points = [shape(ward.boundary).representative_point() for ward in wards if ward.boundary]
+    named = zip((w for w in wards if w.boundary), points, strict=True)
+    return sorted((ward.name, point.x, point.y) for ward, point in named)
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)

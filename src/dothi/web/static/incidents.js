@@ -62,6 +62,15 @@
     });
   }
 
+  // A ward chosen instead of a point: its point goes into the form's lon and lat.
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-point]");
+    if (!select) { return; }
+    var option = select.options[select.selectedIndex];
+    select.form.elements.lon.value = option.dataset.lon;
+    select.form.elements.lat.value = option.dataset.lat;
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-api]");
     if (!form) { return; }
