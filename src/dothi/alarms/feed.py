@@ -28,10 +28,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dothi.accounts.permissions import Principal
+from dothi.accounts.units import in_scope
 from dothi.alarms.lifecycle import ALARMS_CHANGED, FEED_CHANNEL
 from dothi.alarms.models import AlarmFeedEntry
 from dothi.alarms.schemas import SEVERITIES, Severity, rank
-from dothi.alarms.views import in_area
 from dothi.core.events import EventBus
 from dothi.db.engine import Database
 from dothi.errors import InvalidInput
@@ -114,7 +114,7 @@ def entries_after(
     place = AlarmFeedEntry.admin_unit_id
     query = (
         select(AlarmFeedEntry)
-        .where(AlarmFeedEntry.id > last_id, AlarmFeedEntry.id <= newest, in_area(actor, place))
+        .where(AlarmFeedEntry.id > last_id, AlarmFeedEntry.id <= newest, in_scope(place, actor))
         .order_by(AlarmFeedEntry.id)
         .limit(limit)
     )

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
-from dothi.accounts.permissions import Principal, is_root_path
+from dothi.accounts.permissions import Principal
+from dothi.accounts.units import in_scope
 from dothi.alarms.models import Alarm, AlarmEvent, AlarmState
 from dothi.alarms.schemas import Severity
 from dothi.core.clock import as_utc
 from dothi.errors import NotFound
-from dothi.places.service import units_within
 
 StateFilter = Literal["open", "active", "acknowledged", "cleared", "all"]
 """`open`: active or acknowledged, what still needs someone."""
@@ -32,7 +32,7 @@ def alarms_query(
 ) -> Select[Alarm]:
     """The alarms of the actor's area, most severe and newest first."""
     actor.require("alarms:read")
-    query = select(Alarm).where(in_area(actor))
+    query = select(Alarm).where(in_scope(Alarm.admin_unit_id, actor))
     if state == "open":
         query = query.where(Alarm.state != AlarmState.CLEARED)
     elif state != "all":
@@ -45,17 +45,6 @@ def alarms_query(
         query = query.where(Alarm.admin_unit_id.in_(ward_ids))
     critical_first = (Alarm.severity == "critical").desc(), (Alarm.severity == "warning").desc()
     return query.order_by(*critical_first, Alarm.raised_at.desc(), Alarm.id)
-
-
-def in_area(
-    actor: Principal, place: InstrumentedAttribute[uuid.UUID | None] = Alarm.admin_unit_id
-) -> ColumnElement[bool]:
-    """Rows whose `place` (an alarm's ward by default) is in the actor's scope; unplaced
-    ones only for whole-tree scopes."""
-    placed = place.in_(units_within(actor.scope_paths))
-    if any(is_root_path(path) for path in actor.scope_paths):
-        return or_(placed, place.is_(None))
-    return and_(placed)
 
 
 def alarm_with_history(

@@ -15,11 +15,12 @@ from dothi.accounts import audit
 from dothi.accounts.permissions import Principal
 from dothi.cameras import service
 from dothi.cameras.csvio import read_cameras_csv
-from dothi.cameras.health import availability, source_of
+from dothi.cameras.health import Availability, availability, source_of
 from dothi.cameras.schemas import CameraIn, CameraOut, Purpose, RecorderIn, RecorderOut
 from dothi.cameras.snapshots import CameraUnreachable, SnapshotCache, fetch
 from dothi.core.clock import as_utc, local_date
 from dothi.errors import InvalidInput
+from dothi.places.service import get_unit
 from dothi.web.auth import require
 from dothi.web.deps import ClockDep, ReadSession, SettingsDep, get_database, run_write
 
@@ -253,35 +254,31 @@ def camera_availability(
     day = local_date(clock.now(), settings.timezone)
     cameras = service.list_cameras(session, actor, service.CameraQuery(active=True), day)
     found = availability(session, [c.id for c in cameras], since, until)
-    wards: dict[str | None, list[float]] = {}
+    per_ward: dict[str | None, Availability] = {}
     rows = []
     for camera in cameras:
-        out = service.camera_out(session, camera)
+        ward = get_unit(session, camera.admin_unit_id).code if camera.admin_unit_id else None
         share = found[camera.id]
-        rows.append(
-            AvailabilityOut(
-                code=camera.code,
-                ward=out.ward,
-                online_minutes=share.online_minutes,
-                expected_minutes=share.expected_minutes,
-                ratio=share.ratio,
-            )
+        rows.append(_availability_out(camera.code, ward, share))
+        total = per_ward.get(ward, Availability(0.0, 0.0))
+        per_ward[ward] = Availability(
+            total.online_minutes + share.online_minutes,
+            total.expected_minutes + share.expected_minutes,
         )
-        wards.setdefault(out.ward, [0.0, 0.0])
-        wards[out.ward][0] += share.online_minutes
-        wards[out.ward][1] += share.expected_minutes
+    wards = sorted(per_ward.items(), key=lambda item: item[0] or "")
     return AvailabilityReport(
         start=since,
         end=until,
         cameras=rows,
-        wards=[
-            AvailabilityOut(
-                code=None,
-                ward=ward,
-                online_minutes=online,
-                expected_minutes=expected,
-                ratio=online / expected if expected else None,
-            )
-            for ward, (online, expected) in sorted(wards.items(), key=lambda w: w[0] or "")
-        ],
+        wards=[_availability_out(None, ward, share) for ward, share in wards],
+    )
+
+
+def _availability_out(code: str | None, ward: str | None, share: Availability) -> AvailabilityOut:
+    return AvailabilityOut(
+        code=code,
+        ward=ward,
+        online_minutes=share.online_minutes,
+        expected_minutes=share.expected_minutes,
+        ratio=share.ratio,
     )
