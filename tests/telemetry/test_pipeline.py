@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -15,7 +15,7 @@ from dothi.core.clock import FixedClock
 from dothi.core.events import EventBus
 from dothi.db.engine import Database
 from dothi.places.service import list_units
-from dothi.telemetry.messages import OBSERVATIONS_STORED, ObservationsStored
+from dothi.telemetry.messages import OBSERVATIONS_STORED, Incoming, ObservationsStored
 from dothi.telemetry.models import (
     DeadLetter,
     Entity,
@@ -191,3 +191,51 @@ def _ward_path(database: Database, name: str) -> str:
     with database.read() as session:
         wards = list_units(session, level="ward", q=name)
     return next(unit.path for unit in wards if unit.name == name)
+
+
+def test_a_batch_of_new_late_and_stored_readings_stores_each_new_one_once(
+    demo_db: Database,
+) -> None:
+    pipeline, events = _pipeline(demo_db)
+    t1, t2, t3, t4 = (NOW - timedelta(minutes=m) for m in (40, 30, 20, 10))
+
+    def pm25(value: float, at: datetime) -> Incoming:
+        return message(STATION, {"pm25": {"value": value, "observedAt": at.isoformat()}})
+
+    pipeline.ingest([pm25(1.0, t1), pm25(3.0, t3)])
+    outcome = pipeline.ingest([pm25(3.0, t3), pm25(2.0, t2), pm25(4.0, t4), pm25(2.0, t2)])
+    assert (outcome.stored, outcome.duplicates) == (2, 2)
+    assert outcome.newest == t4 and events[-1].stored == 2
+    assert _count(demo_db, Observation) == 4
+    with demo_db.read() as session:
+        latest = session.scalars(select(EntityAttribute)).one()
+        assert (latest.number, latest.observed_at) == (4.0, t4)
+    fold_all(demo_db)
+    with demo_db.read() as session:
+        assert sum(session.scalars(select(HourlyRollup.count))) == 4
+
+
+def test_a_reading_another_writer_stored_meanwhile_is_not_stored_twice(
+    pg_database_url: str,
+) -> None:
+    """Two PostgreSQL workers may both see a redelivered reading as new: the second one's
+    COPY fails on the key, and it stores only what is missing."""
+    database = Database(pg_database_url)
+    pipeline, _ = _pipeline(database)
+    at = NOW - timedelta(minutes=5)
+    pipeline.ingest([message(STATION, {"pm25": {"value": 1.0, "observedAt": at.isoformat()}})])
+    later = at + timedelta(minutes=1)
+    with database.write() as session:  # the other worker's row, its latest value not yet moved
+        series = session.scalars(select(EntityAttribute.id)).one()
+        session.add(Observation(attribute_id=series, observed_at=later, number=2.0))
+    document = {
+        "pm25": {"value": 2.0, "observedAt": later.isoformat()},
+        "pm10": {"value": 9.0, "observedAt": later.isoformat()},
+    }
+    outcome = pipeline.ingest([message(STATION, document)])
+    assert (outcome.stored, outcome.duplicates, outcome.refused) == (1, 1, [])
+    assert _count(database, Observation) == 3
+    with database.read() as session:
+        values = dict(session.execute(select(EntityAttribute.name, EntityAttribute.number)).all())
+    assert values == {"pm25": 2.0, "pm10": 9.0}
+    database.dispose()

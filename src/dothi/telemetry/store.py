@@ -11,6 +11,7 @@ message changes nothing. The hourly rollups are folded later from the marks
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,37 +20,35 @@ from functools import lru_cache
 from typing import Any
 
 from psycopg.errors import UniqueViolation
-from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from dothi.telemetry.messages import Reading
-from dothi.telemetry.models import EntityAttribute, RollupMark
+from dothi.telemetry.models import EntityAttribute
 from dothi.telemetry.partitions import ensure_months, month_of
 
 Row = tuple[int, datetime | str, float | None, str | None, str | None]
 """series id, observedAt (text on SQLite), number, text, unitCode."""
-# The newest staged row of each attribute replaces its latest value if it is newer.
-# A staged row already stored is never newer than the latest value it set.
-_SQLITE_STATEMENTS = (
+Moved = list[tuple[int, int, datetime | str]]
+"""Per attribute with new rows: its id, how many, the newest time (text on SQLite)."""
+# Rows no newer than their attribute's latest value may be stored already (a redelivery,
+# a backfill): they go through a stage, and only those missing move. They never move
+# the latest value.
+_SQLITE_LATE = (
     "DELETE FROM temp.stage WHERE EXISTS (SELECT 1 FROM observations o "
     "WHERE o.attribute_id = stage.attribute_id AND o.observed_at = stage.observed_at)",
     "INSERT INTO observations (attribute_id, observed_at, number, text) "
     "SELECT attribute_id, observed_at, number, text FROM temp.stage "
     "ORDER BY attribute_id, observed_at",
-    # One max() in a grouped query: SQLite takes the bare columns from the row holding it.
-    "UPDATE entity_attributes AS a SET observed_at = n.observed_at, number = n.number, "
-    "text = n.text, unit_code = COALESCE(n.unit_code, a.unit_code) "
-    "FROM (SELECT attribute_id, max(observed_at) AS observed_at, number, text, unit_code "
-    "FROM temp.stage GROUP BY attribute_id) AS n "
-    "WHERE a.id = n.attribute_id AND (a.observed_at IS NULL OR a.observed_at < n.observed_at)",
     "INSERT INTO rollup_marks (hour) "
     "SELECT DISTINCT substr(observed_at, 1, 13) || ':00:00.000000' FROM temp.stage",
 )
 _SQLITE_STORED = "SELECT attribute_id, count(*), max(observed_at) FROM temp.stage GROUP BY 1"
-# PostgreSQL, when some rows may be stored already: the new ones move, their hours are marked.
-_MOVE_NEW = """
+_SQLITE_LATEST = (
+    "UPDATE entity_attributes SET observed_at = ?, number = ?, text = ?, "
+    "unit_code = COALESCE(?, unit_code) WHERE id = ?"
+)
+_PG_LATE = """
 WITH new AS (
   INSERT INTO observations
   SELECT attribute_id, observed_at, number, text FROM stage ORDER BY attribute_id, observed_at
@@ -61,12 +60,14 @@ WITH new AS (
 )
 SELECT attribute_id, count(*), max(observed_at) FROM new GROUP BY attribute_id
 """
-_UPDATE_LATEST = """
+# Another writer may have moved a latest value further meanwhile: only forward.
+_PG_LATEST = """
 UPDATE entity_attributes a
 SET observed_at = n.observed_at, number = n.number, text = n.text,
     unit_code = COALESCE(n.unit_code, a.unit_code)
-FROM (SELECT DISTINCT ON (attribute_id) * FROM stage ORDER BY attribute_id, observed_at DESC) n
-WHERE a.id = n.attribute_id AND (a.observed_at IS NULL OR a.observed_at < n.observed_at)
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::text[], %s::text[])
+  AS n(id, observed_at, number, text, unit_code)
+WHERE a.id = n.id AND (a.observed_at IS NULL OR a.observed_at < n.observed_at)
 """
 
 
@@ -94,28 +95,36 @@ def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
     """Store readings of existing entities; duplicates of stored ones are ignored."""
     if not readings:
         return Stored()
-    series = _series_ids(session, readings)
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
+    series = _series(session, readings, postgres)
     if postgres:
         ensure_months(session, {month_of(at) for at in {r.observed_at for r in readings}})
     stamp = _as_is if postgres else sqlite_time
-    rows: dict[tuple[int, datetime], Row] = {}
+    fresh: dict[tuple[int, datetime | str], Row] = {}
+    late: dict[tuple[int, datetime | str], Row] = {}
     for entity_id, attribute, observed_at, value, unit_code in readings:
-        key = (series[entity_id, attribute], observed_at)
-        if key not in rows:
+        series_id, latest = series[entity_id, attribute]
+        at = stamp(observed_at)
+        rows = fresh if latest is None or at > latest else late  # type: ignore[operator]
+        if (series_id, at) not in rows:
             number = value if isinstance(value, float) else None
             word = value if isinstance(value, str) else None
-            rows[key] = (key[0], stamp(observed_at), number, word, unit_code)
-    moved = _copy_new(connection, rows) if postgres else _insert_new(connection, rows)
-    names = {series_id: key for key, series_id in series.items()}
+            rows[series_id, at] = (series_id, at, number, word, unit_code)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    store = _store_postgres if postgres else _store_sqlite
+    moved = store(
+        cursor, [fresh[key] for key in sorted(fresh)], [late[key] for key in sorted(late)]
+    )
+    names = {series_id: key for key, (series_id, _) in series.items()}
     stored = Stored()
     for series_id, count, newest in moved:
         entity_id, attribute = names[series_id]
         stored.changes.setdefault(entity_id, set()).add(attribute)
         stored.count += count
-        if stored.newest is None or newest > stored.newest:
-            stored.newest = newest
+        when = newest if isinstance(newest, datetime) else _from_sqlite(newest)
+        if stored.newest is None or when > stored.newest:
+            stored.newest = when
     return stored
 
 
@@ -123,17 +132,29 @@ def _as_is(moment: datetime) -> datetime:
     return moment
 
 
-def _series_ids(session: Session, readings: Iterable[Reading]) -> dict[tuple[str, str], int]:
-    """The attribute (series) id of every (entity, attribute), created when missing."""
+def _series(
+    session: Session, readings: Iterable[Reading], postgres: bool
+) -> dict[tuple[str, str], tuple[int, datetime | str | None]]:
+    """The attribute (series) id and latest time of every (entity, attribute), created when
+    missing (the latest time is text on SQLite, as stored)."""
     wanted = {(r.entity_id, r.attribute): r.unit_code for r in readings}
-    entity_ids = {entity for entity, _ in wanted}
-    query = select(EntityAttribute.entity_id, EntityAttribute.name, EntityAttribute.id)
-    connection = session.connection()  # plain rows: no ORM bookkeeping on the hot path
+    entity_ids = sorted({entity for entity, _ in wanted})
+    connection = session.connection()  # the driver's own rows: no ORM work on the hot path
+    if postgres:
+        query = (
+            "SELECT entity_id, name, id, observed_at FROM entity_attributes "
+            "WHERE entity_id = ANY(%(ids)s)"
+        )
+        ids: object = entity_ids
+    else:
+        query = (
+            "SELECT entity_id, name, id, observed_at FROM entity_attributes "
+            "WHERE entity_id IN (SELECT value FROM json_each(:ids))"
+        )
+        ids = json.dumps(entity_ids)
     found = {
-        (entity, name): series
-        for entity, name, series in connection.execute(
-            query.where(EntityAttribute.entity_id.in_(entity_ids))
-        ).all()  # fetched at once: iterating fetches row by row
+        (entity, name): (series, latest)
+        for entity, name, series, latest in connection.exec_driver_sql(query, {"ids": ids}).all()
     }
     missing = [
         {"entity_id": entity, "name": name, "unit_code": unit}
@@ -142,89 +163,87 @@ def _series_ids(session: Session, readings: Iterable[Reading]) -> dict[tuple[str
     ]
     if missing:
         # Another writer (a second ingest worker) may create the same series meanwhile.
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if postgres else sqlite.insert
         session.execute(insert(EntityAttribute).on_conflict_do_nothing(), missing)
-        names = {m["name"] for m in missing}
-        for entity, name, series in connection.execute(
-            query.where(EntityAttribute.entity_id.in_(entity_ids), EntityAttribute.name.in_(names))
-        ):
-            found[entity, name] = series
+        return _series(session, readings, postgres)
     return found
 
 
-def _insert_new(
-    connection: Connection, rows: dict[tuple[int, datetime], Row]
-) -> list[tuple[int, int, datetime]]:
-    """Stage the rows, drop those already stored, move the rest (SQLite).
-
-    SQLite has one writer at a time: what is not there now will not appear before our commit.
-    Returns, per attribute with new rows: how many, and the newest time.
-    """
-    connection.exec_driver_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS stage (attribute_id INTEGER, observed_at TEXT, "
-        "number REAL, text TEXT, unit_code TEXT)"
-    )
-    connection.exec_driver_sql(
-        "INSERT INTO temp.stage VALUES (?, ?, ?, ?, ?)",
-        list(rows.values()),
-    )
-    for statement in _SQLITE_STATEMENTS:
-        connection.exec_driver_sql(statement)
-    moved = [
-        (series, count, _from_sqlite(newest))
-        for series, count, newest in connection.exec_driver_sql(_SQLITE_STORED).all()
-    ]
-    connection.exec_driver_sql("DELETE FROM temp.stage")
+def _store_sqlite(cursor: Any, fresh: list[Row], late: list[Row]) -> Moved:
+    """Insert the fresh rows and move their latest values; stage the late ones and move
+    those missing. SQLite has one writer at a time: nobody can store a row meanwhile."""
+    moved = _all_new(fresh)
+    if fresh:
+        cursor.executemany(
+            "INSERT INTO observations (attribute_id, observed_at, number, text) "
+            "VALUES (?, ?, ?, ?)",
+            [row[:4] for row in fresh],
+        )
+        newest = {row[0]: row for row in fresh}  # key order: the newest of each comes last
+        cursor.executemany(
+            _SQLITE_LATEST,
+            [(at, number, text, unit, id_) for id_, at, number, text, unit in newest.values()],
+        )
+        hours = {f"{at[:13]}:00:00.000000" for at in {row[1] for row in fresh}}  # type: ignore[index]
+        cursor.executemany(
+            "INSERT INTO rollup_marks (hour) VALUES (?)", [(h,) for h in sorted(hours)]
+        )
+    if late:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS stage (attribute_id INTEGER, observed_at TEXT, "
+            "number REAL, text TEXT, unit_code TEXT)"
+        )
+        cursor.executemany("INSERT INTO temp.stage VALUES (?, ?, ?, ?, ?)", late)
+        for statement in _SQLITE_LATE:
+            cursor.execute(statement)
+        moved += cursor.execute(_SQLITE_STORED).fetchall()
+        cursor.execute("DELETE FROM temp.stage")
     return moved
 
 
-def _copy_new(
-    connection: Connection, rows: dict[tuple[int, datetime], Row]
-) -> list[tuple[int, int, datetime]]:
-    """COPY the rows straight into `observations`; if some are stored already, through a
-    stage instead, moving only the new ones (PostgreSQL).
+def _store_postgres(cursor: Any, fresh: list[Row], late: list[Row]) -> Moved:
+    """COPY the fresh rows straight into `observations` and move their latest values; the
+    late ones (and the fresh ones too if another writer stored one meanwhile) go through a
+    stage, and only those missing move.
 
     Rows go in key order, so that concurrent writers never wait on each other in a circle.
-    Returns, per attribute with new rows: how many, and the newest time.
     """
-    connection.exec_driver_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS stage (attribute_id bigint, observed_at timestamptz, "
-        "number float8, text varchar(200), unit_code varchar(16)) ON COMMIT DELETE ROWS"
-    )
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    ordered = [rows[key] for key in sorted(rows)]
-    cursor.execute("SAVEPOINT direct")
-    try:
-        with cursor.copy("COPY observations FROM STDIN") as copy:
-            for row in ordered:
-                copy.write_row(row[:4])
-    except UniqueViolation:  # a redelivery: the slower way, which skips what is stored
-        cursor.execute("ROLLBACK TO SAVEPOINT direct")
-        _copy(cursor, ordered)
-        found = connection.exec_driver_sql(_MOVE_NEW).all()
-        moved = [(series, count, newest) for series, count, newest in found]
-    else:
-        cursor.execute("RELEASE SAVEPOINT direct")
-        moved = _all_new(ordered)
-        latest = {row[0]: row for row in ordered}  # key order: the newest of each comes last
-        _copy(cursor, latest.values())
-        hours = {_hour(at) for at in {row[1] for row in ordered}}
-        connection.execute(insert(RollupMark), [{"hour": hour} for hour in sorted(hours)])
-    connection.exec_driver_sql(_UPDATE_LATEST)  # the stage empties itself at commit
+    moved: Moved = []
+    if fresh:
+        cursor.execute("SAVEPOINT direct")
+        try:
+            with cursor.copy("COPY observations FROM STDIN") as copy:
+                for row in fresh:
+                    copy.write_row(row[:4])
+        except UniqueViolation:  # a redelivery another worker stored first
+            cursor.execute("ROLLBACK TO SAVEPOINT direct")
+            late = sorted(fresh + late)
+        else:
+            cursor.execute("RELEASE SAVEPOINT direct")
+            moved = _all_new(fresh)
+            hours = sorted({_hour(at) for at in {row[1] for row in fresh}})
+            cursor.executemany("INSERT INTO rollup_marks (hour) VALUES (%s)", [(h,) for h in hours])
+    if late:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS stage (attribute_id bigint, "
+            "observed_at timestamptz, number float8, text varchar(200), unit_code varchar(16))"
+        )
+        with cursor.copy("COPY stage FROM STDIN") as copy:
+            for row in late:
+                copy.write_row(row)
+        moved += cursor.execute(_PG_LATE).fetchall()
+        cursor.execute("DELETE FROM stage")
+    if fresh:
+        newest = {row[0]: row for row in fresh}  # key order: the newest of each comes last
+        cursor.execute(_PG_LATEST, [list(column) for column in zip(*newest.values(), strict=True)])
     return moved
 
 
-def _copy(cursor: Any, rows: Iterable[Row]) -> None:
-    with cursor.copy("COPY stage FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _all_new(ordered: list[Row]) -> list[tuple[int, int, datetime]]:
+def _all_new(ordered: list[Row]) -> Moved:
     """Per attribute: how many rows, and the newest time (rows in key order, all new)."""
     counts = Counter(row[0] for row in ordered)
     newest = {row[0]: row[1] for row in ordered}
-    return [(series, counts[series], at) for series, at in newest.items()]  # type: ignore[misc]
+    return [(series, counts[series], at) for series, at in newest.items()]
 
 
 @lru_cache(maxsize=65_536)
