@@ -25,7 +25,7 @@ from dothi.core.runtime import tune_garbage_collector
 from dothi.errors import DothiError
 from dothi.telemetry.pipeline import Pipeline
 from dothi.workers.camera import CameraOptions, CameraWorker, DirectorySnapshots
-from dothi.workers.ingest import IngestOptions, IngestWorker
+from dothi.workers.ingest import BATCH_SIZE, IngestOptions, IngestWorker
 from dothi.workers.notifier import AlarmNotifying, run_notifier
 
 worker_app = typer.Typer(help="Long-running workers.", no_args_is_help=True)
@@ -46,7 +46,9 @@ def worker_ingest(
         str | None,
         typer.Option(help="MQTT client id, fixed per worker: its session survives restarts."),
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=30_000, help="Messages per batch")] = 1000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=30_000, help="Messages per batch")
+    ] = BATCH_SIZE,
     batch_wait: Annotated[
         float, typer.Option(min=0.0, help="Seconds a batch waits to fill after its first message")
     ] = 0.2,

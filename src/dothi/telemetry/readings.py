@@ -55,7 +55,10 @@ def split_attributes(
             continue
         if not name or len(name) > NAME_LIMIT or "\x00" in name:
             raise InvalidInput(f"Attribute name {name[:80]!r} must have 1–{NAME_LIMIT} characters.")
-        value, observed_at, unit_code = _unpack(item)
+        if type(item) is dict and "value" in item and item.get("type") != "GeoProperty":
+            value, observed_at, unit_code = item["value"], item.get("observedAt"), item.get("unitCode")
+        else:  # the common shape above, every other one here
+            value, observed_at, unit_code = _unpack(item)
         known = plain.get(name)
         # The common case first: a described number within its bounds.
         if known is not None and type(value) in _NUMBERS and known[0] <= value <= known[1]:

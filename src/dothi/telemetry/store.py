@@ -65,9 +65,8 @@ _PG_LATEST = """
 UPDATE entity_attributes a
 SET observed_at = n.observed_at, number = n.number, text = n.text,
     unit_code = COALESCE(n.unit_code, a.unit_code)
-FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::text[], %s::text[])
-  AS n(id, observed_at, number, text, unit_code)
-WHERE a.id = n.id AND (a.observed_at IS NULL OR a.observed_at < n.observed_at)
+FROM stage n
+WHERE a.id = n.attribute_id AND (a.observed_at IS NULL OR a.observed_at < n.observed_at)
 """
 
 
@@ -97,7 +96,8 @@ def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
         return Stored()
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    series = _series(session, readings, postgres)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    series = _series(session, cursor, readings, postgres)
     if postgres:
         ensure_months(session, {month_of(at) for at in {r.observed_at for r in readings}})
     stamp = _as_is if postgres else sqlite_time
@@ -111,7 +111,6 @@ def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
             number = value if isinstance(value, float) else None
             word = value if isinstance(value, str) else None
             rows[series_id, at] = (series_id, at, number, word, unit_code)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     store = _store_postgres if postgres else _store_sqlite
     moved = store(
         cursor, [fresh[key] for key in sorted(fresh)], [late[key] for key in sorted(late)]
@@ -133,39 +132,31 @@ def _as_is(moment: datetime) -> datetime:
 
 
 def _series(
-    session: Session, readings: Iterable[Reading], postgres: bool
+    session: Session, cursor: Any, readings: Iterable[Reading], postgres: bool
 ) -> dict[tuple[str, str], tuple[int, datetime | str | None]]:
     """The attribute (series) id and latest time of every (entity, attribute), created when
     missing (the latest time is text on SQLite, as stored)."""
     wanted = {(r.entity_id, r.attribute): r.unit_code for r in readings}
     entity_ids = sorted({entity for entity, _ in wanted})
-    connection = session.connection()  # the driver's own rows: no ORM work on the hot path
+    columns = "SELECT entity_id, name, id, observed_at FROM entity_attributes "
+    # The driver's own cursor: plain tuples, no result objects on the hot path.
     if postgres:
-        query = (
-            "SELECT entity_id, name, id, observed_at FROM entity_attributes "
-            "WHERE entity_id = ANY(%(ids)s)"
-        )
-        ids: object = entity_ids
+        rows = cursor.execute(columns + "WHERE entity_id = ANY(%s)", (entity_ids,))
     else:
-        query = (
-            "SELECT entity_id, name, id, observed_at FROM entity_attributes "
-            "WHERE entity_id IN (SELECT value FROM json_each(:ids))"
-        )
         ids = json.dumps(entity_ids)
-    found = {
-        (entity, name): (series, latest)
-        for entity, name, series, latest in connection.exec_driver_sql(query, {"ids": ids}).all()
-    }
-    missing = [
-        {"entity_id": entity, "name": name, "unit_code": unit}
-        for (entity, name), unit in sorted(wanted.items())
-        if (entity, name) not in found
-    ]
+        rows = cursor.execute(
+            columns + "WHERE entity_id IN (SELECT value FROM json_each(?))", (ids,)
+        )
+    found = {(entity, name): (series, latest) for entity, name, series, latest in rows.fetchall()}
+    missing = wanted.keys() - found.keys()
     if missing:
         # Another writer (a second ingest worker) may create the same series meanwhile.
         insert = postgresql.insert if postgres else sqlite.insert
-        session.execute(insert(EntityAttribute).on_conflict_do_nothing(), missing)
-        return _series(session, readings, postgres)
+        session.execute(
+            insert(EntityAttribute).on_conflict_do_nothing(),
+            [{"entity_id": e, "name": n, "unit_code": wanted[e, n]} for e, n in sorted(missing)],
+        )
+        return _series(session, cursor, readings, postgres)
     return found
 
 
@@ -224,19 +215,26 @@ def _store_postgres(cursor: Any, fresh: list[Row], late: list[Row]) -> Moved:
             hours = sorted({_hour(at) for at in {row[1] for row in fresh}})
             cursor.executemany("INSERT INTO rollup_marks (hour) VALUES (%s)", [(h,) for h in hours])
     if late:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS stage (attribute_id bigint, "
-            "observed_at timestamptz, number float8, text varchar(200), unit_code varchar(16))"
-        )
-        with cursor.copy("COPY stage FROM STDIN") as copy:
-            for row in late:
-                copy.write_row(row)
+        _stage(cursor, late)
         moved += cursor.execute(_PG_LATE).fetchall()
         cursor.execute("DELETE FROM stage")
     if fresh:
         newest = {row[0]: row for row in fresh}  # key order: the newest of each comes last
-        cursor.execute(_PG_LATEST, [list(column) for column in zip(*newest.values(), strict=True)])
+        _stage(cursor, newest.values())
+        cursor.execute(_PG_LATEST)
+        cursor.execute("DELETE FROM stage")
     return moved
+
+
+def _stage(cursor: Any, rows: Iterable[Row]) -> None:
+    """COPY rows into this session's stage table (PostgreSQL)."""
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS stage (attribute_id bigint, "
+        "observed_at timestamptz, number float8, text varchar(200), unit_code varchar(16))"
+    )
+    with cursor.copy("COPY stage FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _all_new(ordered: list[Row]) -> Moved:

@@ -53,6 +53,12 @@ POLL = 0.5  # seconds between looks at the stop flag while idle
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0
 
 
+BATCH_SIZE = 5000
+"""Messages a batch holds at most. Under load a batch fills up; the work per batch (its
+entities, their series, one latest value per attribute, the commit) is then shared by more
+messages: 5,000 stores half again as many observations a second as 1,000 (bench/ingest.py)."""
+
+
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
     """How one worker subscribes and batches."""
@@ -60,7 +66,7 @@ class IngestOptions:
     client_id: str
     tenant: str = "default"
     group: str = INGEST_GROUP
-    batch_size: int = 1000
+    batch_size: int = BATCH_SIZE
     batch_wait: float = 0.2
     session_expiry: int = SESSION_EXPIRY
 
