@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ _known: set[tuple[str, date]] = set()
 _known_lock = threading.Lock()
 
 
+@lru_cache(maxsize=65_536)  # the readings of a message share one time
 def month_of(moment: datetime) -> date:
     """The first day of the UTC month of `moment`."""
     utc = moment.astimezone(UTC)

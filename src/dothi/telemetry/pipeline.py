@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -37,9 +37,10 @@ from dothi.telemetry.messages import (
     Reading,
 )
 from dothi.telemetry.models import DeadLetter, Entity
+from dothi.telemetry.partitions import ensure_months, month_of
 from dothi.telemetry.placing import Placement, place, placement_of
 from dothi.telemetry.readings import split_attributes
-from dothi.telemetry.store import store_readings
+from dothi.telemetry.store import driver_cursor, fresh_rows, merged, series_of, store_readings
 from dothi.telemetry.subscriptions import enqueue_for_changes
 from dothi.telemetry.types import type_of
 
@@ -81,19 +82,40 @@ def store_batch(
             _dead_letter(session, outcome, position, message, error.message)
     entities = _known_entities(session, {item.message.entity_id for item in parsed})
     paths = unit_paths(session, {e.admin_unit_id for e in entities.values() if e.admin_unit_id})
+    cursor, postgres = driver_cursor(session)
+    months = None
+    if postgres:  # this month's and last month's partitions; readings of others come later
+        months = {month_of(now), month_of(now - timedelta(days=now.day))}
+        ensure_months(session, months)
     readings: list[Reading] = []
-    static_changes: dict[str, set[str]] = {}
+    rest: list[Reading] = []  # those the fresh rows did not take
+    later: list[_Parsed] = []  # messages that change their entity (or create it)
     # In entity order: concurrent batches then take their row locks in the same order.
-    for item in sorted(parsed, key=lambda item: (item.message.entity_id, item.position)):
+    ordered = sorted(parsed, key=lambda item: (item.message.entity_id, item.position))
+    with fresh_rows(cursor, postgres, series_of(cursor, entities, postgres), months) as fresh:
+        for item in ordered:  # no statement may run here: the rows stream to the database
+            try:
+                found = _readings_of(item, entities.get(item.message.entity_id), paths, now)
+            except DothiError as error:
+                _dead_letter(session, outcome, item.position, item.message, error.message)
+                continue
+            if found is None:
+                later.append(item)
+                continue
+            readings += found
+            rest += fresh.add(found)
+    static_changes: dict[str, set[str]] = {}
+    for item in later:
         try:
             found, static = _accept(session, item, entities, paths, now, day)
         except DothiError as error:
             _dead_letter(session, outcome, item.position, item.message, error.message)
             continue
         readings += found
+        rest += found
         if static:
             static_changes.setdefault(item.message.entity_id, set()).update(static)
-    stored = store_readings(session, readings)
+    stored = merged(fresh.stored, store_readings(session, rest))
     outcome.stored, outcome.changes, outcome.newest = stored.count, stored.changes, stored.newest
     outcome.duplicates = len(readings) - stored.count
     for entity_id, names in static_changes.items():
@@ -130,6 +152,24 @@ def _known_entities(session: Session, ids: set[str]) -> dict[str, _Known]:
     query = select(Entity.id, Entity.type, Entity.admin_unit_id, Entity.properties)
     rows = session.execute(query.where(Entity.id.in_(ids))).all()
     return {row[0]: _Known(*row[1:]) for row in rows}
+
+
+def _readings_of(
+    item: _Parsed, known: _Known | None, paths: dict[uuid.UUID, str], now: datetime
+) -> list[Reading] | None:
+    """The readings of a message that only brings readings of a stored entity, checked;
+    None for any other message (`_accept` takes it, with the database at hand)."""
+    if known is None:
+        return None
+    message = item.message
+    readings, static = split_attributes(
+        message.entity_id, known.type, item.attributes, now, message.received_at
+    )
+    if any(known.properties.get(name) != value for name, value in static.items()):
+        return None
+    path = paths.get(known.admin_unit_id) if known.admin_unit_id else None
+    check_write(message.principal, known.type, path)
+    return readings
 
 
 def _accept(

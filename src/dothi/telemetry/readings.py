@@ -56,7 +56,11 @@ def split_attributes(
         if not name or len(name) > NAME_LIMIT or "\x00" in name:
             raise InvalidInput(f"Attribute name {name[:80]!r} must have 1–{NAME_LIMIT} characters.")
         if type(item) is dict and "value" in item and item.get("type") != "GeoProperty":
-            value, observed_at, unit_code = item["value"], item.get("observedAt"), item.get("unitCode")
+            value, observed_at, unit_code = (
+                item["value"],
+                item.get("observedAt"),
+                item.get("unitCode"),
+            )
         else:  # the common shape above, every other one here
             value, observed_at, unit_code = _unpack(item)
         known = plain.get(name)
