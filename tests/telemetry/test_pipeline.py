@@ -25,7 +25,14 @@ from dothi.telemetry.models import (
 )
 from dothi.telemetry.pipeline import Pipeline
 from dothi.telemetry.rollups import fold_all
-from tests.telemetry.helpers import NOW, WARD_7, integration_key, key_principal, message
+from tests.telemetry.helpers import (
+    NOW,
+    WARD_7,
+    WARD_9,
+    integration_key,
+    key_principal,
+    message,
+)
 
 STATION = "urn:ngsi-ld:AirQualityObserved:pn-w7"
 
@@ -203,8 +210,10 @@ def test_a_batch_of_new_late_and_stored_readings_stores_each_new_one_once(
         return message(STATION, {"pm25": {"value": value, "observedAt": at.isoformat()}})
 
     pipeline.ingest([pm25(1.0, t1), pm25(3.0, t3)])
-    outcome = pipeline.ingest([pm25(3.0, t3), pm25(2.0, t2), pm25(4.0, t4), pm25(2.0, t2)])
-    assert (outcome.stored, outcome.duplicates) == (2, 2)
+    # Already stored, older and new, newer (twice: the same reading twice in a batch).
+    batch = [pm25(3.0, t3), pm25(2.0, t2), pm25(4.0, t4), pm25(2.0, t2), pm25(4.0, t4)]
+    outcome = pipeline.ingest(batch)
+    assert (outcome.stored, outcome.duplicates) == (2, 3)
     assert outcome.newest == t4 and events[-1].stored == 2
     assert _count(demo_db, Observation) == 4
     with demo_db.read() as session:
@@ -213,6 +222,38 @@ def test_a_batch_of_new_late_and_stored_readings_stores_each_new_one_once(
     fold_all(demo_db)
     with demo_db.read() as session:
         assert sum(session.scalars(select(HourlyRollup.count))) == 4
+
+
+def test_a_batch_stores_readings_of_other_months_and_moves_entities_on_the_way(
+    demo_db: Database,
+) -> None:
+    """New readings dated months back (their partition may not exist yet), and a message
+    that moves its station between two that only report, all in one batch."""
+    pipeline, _ = _pipeline(demo_db)
+    at = NOW - timedelta(minutes=5)
+    here = {"type": "Point", "coordinates": list(WARD_7)}
+    first = (NOW - timedelta(minutes=60)).isoformat()
+    pipeline.ingest(
+        [message(STATION, {"location": here, "pm25": {"value": 1, "observedAt": first}})]
+    )
+    old = (NOW - timedelta(days=70)).isoformat()
+    there = {"type": "Point", "coordinates": list(WARD_9)}
+    outcome = pipeline.ingest(
+        [
+            message(STATION, {"pm10": {"value": 5.0, "observedAt": old}}),
+            message(STATION, {"location": there, "pm25": {"value": 2.0, "observedAt": old}}),
+            message(STATION, {"pm25": {"value": 3.0, "observedAt": at.isoformat()}}),
+        ]
+    )
+    assert (outcome.stored, outcome.duplicates, outcome.refused) == (3, 0, [])
+    assert outcome.changes[STATION] >= {"pm10", "pm25", "location"}
+    with demo_db.read() as session:
+        station = session.get_one(Entity, STATION)
+        wards = {unit.id: unit.name for unit in list_units(session)}
+        values = dict(session.execute(select(EntityAttribute.name, EntityAttribute.number)).all())
+    assert "9" in wards[station.admin_unit_id]  # type: ignore[index]
+    assert values == {"pm10": 5.0, "pm25": 3.0}
+    assert _count(demo_db, Observation) == 4
 
 
 def test_a_reading_another_writer_stored_meanwhile_is_not_stored_twice(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -55,8 +54,7 @@ class Refused(DothiError):
     """A message the pipeline will not store; its message is the dead letter's reason."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
+class _Parsed(NamedTuple):
     position: int
     message: Incoming
     attributes: dict[str, Any]
@@ -92,10 +90,12 @@ def store_batch(
     later: list[_Parsed] = []  # messages that change their entity (or create it)
     # In entity order: concurrent batches then take their row locks in the same order.
     ordered = sorted(parsed, key=lambda item: (item.message.entity_id, item.position))
+    allowed: set[tuple[int, str, str | None]] = set()
     with fresh_rows(cursor, postgres, series_of(cursor, entities, postgres), months) as fresh:
         for item in ordered:  # no statement may run here: the rows stream to the database
             try:
-                found = _readings_of(item, entities.get(item.message.entity_id), paths, now)
+                known = entities.get(item.message.entity_id)
+                found = _readings_of(item, known, paths, allowed, now)
             except DothiError as error:
                 _dead_letter(session, outcome, item.position, item.message, error.message)
                 continue
@@ -155,20 +155,30 @@ def _known_entities(session: Session, ids: set[str]) -> dict[str, _Known]:
 
 
 def _readings_of(
-    item: _Parsed, known: _Known | None, paths: dict[uuid.UUID, str], now: datetime
+    item: _Parsed,
+    known: _Known | None,
+    paths: dict[uuid.UUID, str],
+    allowed: set[tuple[int, str, str | None]],
+    now: datetime,
 ) -> list[Reading] | None:
     """The readings of a message that only brings readings of a stored entity, checked;
-    None for any other message (`_accept` takes it, with the database at hand)."""
+    None for any other message (`_accept` takes it, with the database at hand).
+
+    `allowed` remembers the (principal, type, ward) writes already checked in the batch.
+    """
     if known is None:
         return None
     message = item.message
     readings, static = split_attributes(
         message.entity_id, known.type, item.attributes, now, message.received_at
     )
-    if any(known.properties.get(name) != value for name, value in static.items()):
+    if static and any(known.properties.get(name) != value for name, value in static.items()):
         return None
     path = paths.get(known.admin_unit_id) if known.admin_unit_id else None
-    check_write(message.principal, known.type, path)
+    cleared = (id(message.principal), known.type, path)  # the batch's messages share a few
+    if cleared not in allowed:
+        check_write(message.principal, known.type, path)
+        allowed.add(cleared)
     return readings
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from dothi.errors import InvalidInput
@@ -86,11 +86,12 @@ def split_attributes(
             )
         else:
             when = _timestamp(name, observed_at, now)
-        readings.append(Reading(entity_id, name, when, number, unit))
+        readings.append(_reading((entity_id, name, when, number, unit)))
     return readings, static
 
 
 _NUMBERS = frozenset({int, float})  # exact types: a bool is not a reading
+_reading = partial(tuple.__new__, Reading)  # Reading(…) without its Python-level __new__
 
 
 @lru_cache(maxsize=1024)

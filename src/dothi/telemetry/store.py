@@ -215,11 +215,13 @@ class FreshRows:
         time: datetime | None = None
         at: datetime | str = ""
         in_partition = True
+        text_at = ""
         for reading in readings:
             entity_id, attribute, observed_at, value, unit = reading
             if observed_at is not time:
                 time, at = observed_at, self.stamp(observed_at)
                 in_partition = months is None or month_of(observed_at) in months
+                text_at = f"\t{_copy_time(at)}\t" if lines is not None else ""
             series = known.get((entity_id, attribute))
             if (
                 series is None or not in_partition or (series[1] is not None and at <= series[1])  # type: ignore[operator]
@@ -230,7 +232,7 @@ class FreshRows:
             if type(value) is float:
                 row: Row = (series_id, at, value, None, unit)
                 if lines is not None:
-                    lines.append(f"{series_id}\t{_copy_time(at)}\t{value!r}\t\\N\n")
+                    lines.append(f"{series_id}{text_at}{value!r}\t\\N\n")
             elif isinstance(value, str):
                 row = (series_id, at, None, value, unit)
                 if lines is not None:
