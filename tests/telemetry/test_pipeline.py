@@ -280,3 +280,16 @@ def test_a_reading_another_writer_stored_meanwhile_is_not_stored_twice(
         values = dict(session.execute(select(EntityAttribute.name, EntityAttribute.number)).all())
     assert values == {"pm25": 2.0, "pm10": 9.0}
     database.dispose()
+
+
+def test_text_readings_keep_tabs_backslashes_and_line_breaks(demo_db: Database) -> None:
+    pipeline, _ = _pipeline(demo_db)
+    lamp = "urn:ngsi-ld:Streetlight:pn-1"
+    odd = "lỗi\tbóng\\đèn\r\nsố 2"
+    outcome = pipeline.ingest(
+        [message(lamp, {"status": {"value": odd, "observedAt": NOW.isoformat()}})]
+    )
+    assert outcome.stored == 1
+    with demo_db.read() as session:
+        assert session.scalars(select(Observation.text)).one() == odd
+        assert session.scalars(select(EntityAttribute.text)).one() == odd

@@ -236,7 +236,7 @@ class FreshRows:
             elif isinstance(value, str):
                 row = (series_id, at, None, value, unit)
                 if lines is not None:
-                    lines.append(_copy_line(row))
+                    lines.append(_copy_line(row[:4]))
             else:  # no value: nothing to store
                 continue
             rows.append(row)
@@ -367,16 +367,22 @@ def _stage(cursor: Any, rows: Iterable[Row]) -> None:
         "observed_at timestamptz, number float8, text varchar(200), unit_code varchar(16))"
     )
     with cursor.copy("COPY stage FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        copy.write("".join([_copy_line(row) for row in rows]))
 
 
-def _copy_line(row: Row) -> str:
-    """A row of `observations` in COPY's text format."""
-    series_id, at, number, text, _ = row
-    value = "\\N" if number is None else repr(number)
-    word = "\\N" if text is None else text.translate(_COPY_ESCAPES)
-    return f"{series_id}\t{_copy_time(at)}\t{value}\t{word}\n"
+def _copy_line(values: Sequence[Any]) -> str:
+    """Values (numbers, times, texts, None) as a line of COPY's text format."""
+    return "\t".join([_copy_field(value) for value in values]) + "\n"
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return _copy_time(value)
+    return repr(value)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

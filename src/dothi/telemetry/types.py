@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 
@@ -163,6 +164,7 @@ ENTITY_ID = re.compile(
 """`urn:ngsi-ld:<Type>:<local id>`: the type is in the id, as FIWARE does it."""
 
 
+@lru_cache(maxsize=65_536)  # every message is checked: a district has thousands of devices
 def type_of(entity_id: str) -> str | None:
     """The type named in an entity id, or None if the id is not `urn:ngsi-ld:<Type>:<id>`."""
     match = ENTITY_ID.match(entity_id)
