@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from psycopg.errors import UniqueViolation
@@ -255,7 +256,7 @@ class FreshRows:
 
     def all_new(self) -> Moved:
         """Per attribute: how many rows, and the newest time (every row was new)."""
-        counts = Counter(row[0] for row in self.rows)
+        counts = Counter(map(_series_id, self.rows))
         return [(series_id, counts[series_id], row[1]) for series_id, row in self.newest.items()]
 
 
@@ -297,14 +298,15 @@ def fresh_rows(
     else:
         cursor.execute("RELEASE SAVEPOINT direct")
         moved = fresh.all_new()
-        _mark_hours(cursor, postgres, {row[1] for row in fresh.rows})
+        _mark_hours(cursor, postgres, set(map(_time, fresh.rows)))
     if fresh.newest:
         _move_latest(cursor, postgres, fresh.newest.values())
     fresh.stored = stored_of(moved, series)
 
 
-def _key(row: Row) -> tuple[int, datetime | str]:
-    return row[0], row[1]
+_key = itemgetter(0, 1)  # a row's (attribute, time)
+_series_id = itemgetter(0)
+_time = itemgetter(1)
 
 
 def _distinct(rows: Iterable[Row]) -> list[Row]:
