@@ -72,37 +72,36 @@ def store_batch(
     transaction: stored and notified, or neither.
     """
     outcome = BatchOutcome()
-    parsed: list[_Parsed] = []
-    for position, message in enumerate(messages):
-        try:
-            parsed.append(_Parsed(position, message, _parse(message)))
-        except Refused as error:
-            _dead_letter(session, outcome, position, message, error.message)
-    entities = _known_entities(session, {item.message.entity_id for item in parsed})
+    ids = {message.entity_id for message in messages if type_of(message.entity_id)}
+    entities = _known_entities(session, ids)
     paths = unit_paths(session, {e.admin_unit_id for e in entities.values() if e.admin_unit_id})
     cursor, postgres = driver_cursor(session)
     months = None
     if postgres:  # this month's and last month's partitions; readings of others come later
         months = {month_of(now), month_of(now - timedelta(days=now.day))}
         ensure_months(session, months)
-    readings: list[Reading] = []
+    accepted = 0  # readings
     rest: list[Reading] = []  # those the fresh rows did not take
     later: list[_Parsed] = []  # messages that change their entity (or create it)
-    # In entity order: concurrent batches then take their row locks in the same order.
-    ordered = sorted(parsed, key=lambda item: (item.message.entity_id, item.position))
     allowed: set[tuple[int, str, str | None]] = set()
+    # In entity order (the sort is stable: then by position): concurrent batches then take
+    # their row locks in the same order. Each payload is parsed only now, and dropped once
+    # read, so that the collector never scans a batch's worth of documents.
+    order = sorted(range(len(messages)), key=lambda position: messages[position].entity_id)
     with fresh_rows(cursor, postgres, series_of(cursor, entities, postgres), months) as fresh:
-        for item in ordered:  # no statement may run here: the rows stream to the database
+        for position in order:  # no statement may run here: the rows stream to the database
+            message = messages[position]
             try:
-                known = entities.get(item.message.entity_id)
+                item = _Parsed(position, message, _parse(message))
+                known = entities.get(message.entity_id)
                 found = _readings_of(item, known, paths, allowed, now)
             except DothiError as error:
-                _dead_letter(session, outcome, item.position, item.message, error.message)
+                _dead_letter(session, outcome, position, message, error.message)
                 continue
             if found is None:
                 later.append(item)
                 continue
-            readings += found
+            accepted += len(found)
             rest += fresh.add(found)
     static_changes: dict[str, set[str]] = {}
     for item in later:
@@ -111,13 +110,13 @@ def store_batch(
         except DothiError as error:
             _dead_letter(session, outcome, item.position, item.message, error.message)
             continue
-        readings += found
+        accepted += len(found)
         rest += found
         if static:
             static_changes.setdefault(item.message.entity_id, set()).update(static)
     stored = merged(fresh.stored, store_readings(session, rest))
     outcome.stored, outcome.changes, outcome.newest = stored.count, stored.changes, stored.newest
-    outcome.duplicates = len(readings) - stored.count
+    outcome.duplicates = accepted - stored.count
     for entity_id, names in static_changes.items():
         outcome.changes.setdefault(entity_id, set()).update(names)
     enqueue_for_changes(session, outcome.changes, now)
