@@ -293,3 +293,11 @@ def test_text_readings_keep_tabs_backslashes_and_line_breaks(demo_db: Database) 
     with demo_db.read() as session:
         assert session.scalars(select(Observation.text)).one() == odd
         assert session.scalars(select(EntityAttribute.text)).one() == odd
+
+
+def test_a_value_nested_too_deeply_is_dead_lettered_with_its_reason(demo_db: Database) -> None:
+    pipeline, _ = _pipeline(demo_db)
+    deep = b'{"note":' + b'{"a":' * 1000 + b"1" + b"}" * 1001
+    outcome = pipeline.ingest([message(STATION, deep), message(STATION, {"pm25": 3.0})])
+    assert outcome.stored == 1
+    assert outcome.refused == [(0, "note: the value is nested more than 32 levels deep.")]

@@ -10,6 +10,7 @@ wraps it in a committed transaction and publishes one bus event per batch.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -130,13 +131,27 @@ def _parse(message: Incoming) -> dict[str, Any]:
         raise Refused(message.problem)
     if type_of(message.entity_id) is None:
         raise Refused(f"Entity id {message.entity_id[:100]!r} is not urn:ngsi-ld:<Type>:<id>.")
-    try:  # orjson refuses NaN, Infinity, integers beyond 64 bits and text that is not UTF-8
+    try:
         document = orjson.loads(message.payload)
-    except orjson.JSONDecodeError as error:
-        raise Refused(f"The payload is not JSON: {str(error)[:200]}.") from None
+    except orjson.JSONDecodeError:
+        document = _read_slowly(message.payload)
     if not isinstance(document, dict) or not document:
         raise Refused('The payload must be a JSON object of attributes: {"pm25": 12.5, …}.')
     return document
+
+
+def _read_slowly(payload: bytes) -> Any:
+    """A payload orjson refused, read by the standard library: it takes numbers of any size
+    and UTF-16 (the checks then refuse what they must, saying why), and says what is wrong
+    with the rest."""
+    try:
+        return json.loads(payload, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:  # ValueError: bad JSON, bad UTF-8, huge ints
+        raise Refused(f"The payload is not JSON: {str(error)[:200]}.") from None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 class _Known(NamedTuple):

@@ -69,11 +69,7 @@ def place(entity: Entity, placement: Placement) -> None:
     )
 
 
-def ward_paths(session: Session, entities: list[Entity]) -> dict[uuid.UUID, str]:
-    """The tree path of every ward these entities are in, for scope checks."""
-    return unit_paths(session, {e.admin_unit_id for e in entities if e.admin_unit_id is not None})
-
-
 def entity_path(session: Session, entity: Entity) -> str | None:
     """The tree path of the entity's ward (None: unplaced)."""
-    return ward_paths(session, [entity]).get(entity.admin_unit_id) if entity.admin_unit_id else None
+    unit = entity.admin_unit_id
+    return unit_paths(session, {unit}).get(unit) if unit is not None else None

@@ -27,6 +27,8 @@ LARGEST = 1e15
 """No sensor measures beyond this; larger numbers are errors (and overflow sums)."""
 RESERVED = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
 NAME_LIMIT = 64
+NESTING = 32
+"""Levels a static attribute's value may nest (JSON allows more than Python's stack)."""
 
 
 # Reading values ----------------------------------------------------------------------------
@@ -133,8 +135,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _storable(name: str, value: Any) -> Any:
-    """`value` if both databases can store it as JSON: no NUL in text, only finite numbers."""
+def _storable(name: str, value: Any, depth: int = 0) -> Any:
+    """`value` if both databases can store it as JSON: no NUL in text, only finite numbers,
+    at most `NESTING` levels deep."""
+    if depth > NESTING:
+        raise InvalidInput(f"{name}: the value is nested more than {NESTING} levels deep.")
     if isinstance(value, str) and "\x00" in value:
         raise InvalidInput(f"{name}: text must not contain a NUL character.")
     if isinstance(value, float) and not math.isfinite(value):
@@ -144,10 +149,10 @@ def _storable(name: str, value: Any) -> Any:
     if isinstance(value, Mapping):
         for key, item in value.items():
             _storable(name, key)
-            _storable(name, item)
+            _storable(name, item, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _storable(name, item)
+            _storable(name, item, depth + 1)
     return value
 
 

@@ -224,12 +224,13 @@ class FreshRows:
                 in_partition = months is None or month_of(observed_at) in months
                 text_at = f"\t{_copy_time(at)}\t" if lines is not None else ""
             series = known.get((entity_id, attribute))
-            if (
-                series is None or not in_partition or (series[1] is not None and at <= series[1])  # type: ignore[operator]
-            ):
+            if series is None or not in_partition:
                 others.append(reading)
                 continue
-            series_id = series[0]
+            series_id, latest = series
+            if latest is not None and at <= latest:  # type: ignore[operator]
+                others.append(reading)
+                continue
             if type(value) is float:
                 row: Row = (series_id, at, value, None, unit)
                 if lines is not None:
