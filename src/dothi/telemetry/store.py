@@ -113,11 +113,10 @@ def store_readings(session: Session, readings: Sequence[Reading]) -> Stored:
         ensure_months(session, months)
     with fresh_rows(cursor, postgres, series, months) as fresh:
         late = fresh.add(readings)
-    rows: dict[tuple[int, datetime | str], Row] = {}
-    for entity_id, attribute, observed_at, value, unit_code in late:
-        series_id, at = series[entity_id, attribute][0], fresh.stamp(observed_at)
-        rows[series_id, at] = _row(series_id, at, value, unit_code)
-    ordered = [rows[key] for key in sorted(rows)]
+    ordered = _distinct(
+        _row(series[entity_id, attribute][0], fresh.stamp(observed_at), value, unit_code)
+        for entity_id, attribute, observed_at, value, unit_code in late
+    )
     moved = (_move_late_postgres if postgres else _move_late_sqlite)(cursor, ordered)
     return merged(fresh.stored, stored_of(moved, series)) if ordered else fresh.stored
 
